@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# One entry point that does all set-up on a fresh Debian machine, then runs what you ask:
+#   ./chaoslab.sh demo    install everything, then `chaoslab run db-pool-exhaustion --seed 1`
+#   ./chaoslab.sh test    install everything, then lint, type-check and the whole test suite
+#   ./chaoslab.sh setup   install only (Python venv, PostgreSQL, Redis, Prometheus, Toxiproxy)
+#   ./chaoslab.sh ARGS    install, then `chaoslab ARGS`
+set -euo pipefail
+cd "$(dirname "$0")"
+
+venv=.venv
+python=${PYTHON:-python3}
+
+install() {
+  if [ ! -x "$venv/bin/python" ]; then
+    "$python" -m venv "$venv"
+  fi
+  # The lock pins the whole dependency tree; the project itself goes in editable, without deps.
+  "$venv/bin/pip" install -q --disable-pip-version-check -r requirements.lock
+  "$venv/bin/pip" install -q --disable-pip-version-check --no-deps -e .
+  # PostgreSQL, Redis, Prometheus from Debian; Toxiproxy built with `go install` (pinned).
+  "$venv/bin/python" -m lab.setup.binaries
+}
+
+command=${1:-help}
+case "$command" in
+  setup)
+    install
+    ;;
+  demo)
+    install
+    shift
+    exec "$venv/bin/chaoslab" run db-pool-exhaustion --seed 1 "$@"
+    ;;
+  test)
+    install
+    shift
+    "$venv/bin/ruff" check .
+    "$venv/bin/ruff" format --check .
+    "$venv/bin/mypy"
+    exec "$venv/bin/python" -m pytest "$@"
+    ;;
+  help|-h|--help)
+    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+    ;;
+  *)
+    install
+    exec "$venv/bin/chaoslab" "$@"
+    ;;
+esac

@@ -1,0 +1,417 @@
+"""The `chaoslab` command line. Exit codes: 0 ok, 1 not healthy / not verified, 2 usage or environment."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from lab import lifecycle
+from lab.errors import LabError, NotHealthy, UsageError
+from lab.live import LiveLab
+from lab.reports.summary import checks_table, format_value, outcome_view
+from lab.runs import Run, Timeline, current_run
+from lab.runs.run import state_home
+from lab.scenarios import list_scenarios, load_scenario
+from lab.scenarios.observe import measure, observe
+from lab.setup import find_binary
+
+app = typer.Typer(
+    help="chaoslab: real incidents on a small, real system. Start with `chaoslab list`.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+Seed = Annotated[int, typer.Option("--seed", help="Same seed, same variant, data and load mix.")]
+PortBase = Annotated[
+    int | None,
+    typer.Option("--port-base", help="First of the ~30 ports the lab uses (default 15400)."),
+]
+RuntimeOpt = Annotated[str, typer.Option("--runtime", help="Where services run: local.")]
+
+
+def echo(message: str) -> None:
+    err.print(f"[dim]·[/] {message}")
+
+
+@app.command("list")
+def list_() -> None:
+    """The scenario catalog."""
+    table = Table(title="chaoslab scenarios", title_justify="left")
+    for column in ("id", "title", "chapter", "difficulty", "variants"):
+        table.add_column(column)
+    for scenario in list_scenarios():
+        table.add_row(
+            scenario.id,
+            scenario.title,
+            scenario.chapter,
+            scenario.difficulty,
+            str(len(scenario.variants)),
+        )
+    console.print(table)
+
+
+@app.command()
+def setup() -> None:
+    """Install the programs the lab runs (Debian: apt; Toxiproxy: go install)."""
+    from lab.setup import install_missing
+
+    done = install_missing(echo=echo)
+    console.print("everything is installed" if not done else f"installed: {', '.join(done)}")
+
+
+@app.command()
+def doctor() -> None:
+    """Check this machine: binaries, state folder, a lab left running."""
+    problems = lifecycle.environment_check()
+    console.print(f"state home: {state_home()}")
+    run = current_run()
+    console.print(f"active lab: {run.id if run else 'none'}")
+    if problems:
+        for problem in problems:
+            err.print(f"[red]✗[/] {problem}")
+        raise typer.Exit(2)
+    console.print("[green]✓[/] all binaries found")
+
+
+@app.command()
+def start(
+    scenario_id: Annotated[str, typer.Argument(metavar="SCENARIO")],
+    seed: Seed = 1,
+    port_base: PortBase = None,
+    runtime: RuntimeOpt = "local",
+    no_fault: Annotated[bool, typer.Option("--no-fault", help="Bring the lab up healthy only.")] = False,
+) -> None:
+    """Start a lab in the background, start its load, inject the fault, print the incident brief."""
+    scenario = load_scenario(scenario_id)
+    started = time.monotonic()
+    live = lifecycle.start_lab(scenario, seed=seed, port_base=port_base, runtime=runtime, echo=echo)
+    echo(f"lab up in {time.monotonic() - started:.1f}s (run {live.run.id})")
+    lifecycle.start_load(live)
+    echo(
+        f"load on: {scenario.load.users} simulated users (stops by itself after {scenario.load.max_seconds}s)"
+    )
+    if no_fault:
+        console.print("lab is up without a fault; `chaoslab status` to look around.")
+        return
+    echo(f"letting the shop warm up ({scenario.warmup_s}s)")
+    time.sleep(scenario.warmup_s)
+    lifecycle.inject(live)
+    expected = scenario.symptoms.alerts_firing
+    firing: list[str] = []
+    if expected:
+        echo("waiting for the pager…")
+        phase = observe(
+            scenario,
+            live,
+            scenario.symptoms.model_copy(update={"checks": [], "alerts_resolved": []}),
+            name="pager",
+            latch=True,
+        )
+        firing = phase.firing
+    brief = scenario.story.brief.strip()
+    reports = "\n".join(f"  • “{r}”" for r in scenario.story.user_reports)
+    alerts = "\n".join(f"  🔥 {a}" for a in firing) or "  (no alert is firing)"
+    console.print(
+        Panel(
+            f"{brief}\n\n[bold]User reports[/]\n{reports}\n\n[bold]Monitoring alerts[/]\n{alerts}\n\n"
+            "Your tools: chaoslab status | alerts | query | psql | logs | flags | env | hint\n"
+            "When you think it is fixed: chaoslab verify",
+            title=f"INCIDENT: {scenario.title}",
+            border_style="red",
+        )
+    )
+
+
+def _service_table(live: LiveLab) -> Table:
+    table = Table(title="services", title_justify="left")
+    for column in ("service", "role", "state", "pid", "restarts", "last exit"):
+        table.add_column(column)
+    colors = {"healthy": "green", "running": "green", "starting": "yellow", "restarting": "yellow"}
+    for status in live.runtime.status().values():
+        color = colors.get(status.state, "red")
+        last_exit = (
+            f"{status.last_exit_code} ({status.last_exit_reason})"
+            if status.last_exit_code is not None
+            else ""
+        )
+        table.add_row(
+            status.name,
+            status.role,
+            f"[{color}]{status.state}[/]",
+            str(status.pid or ""),
+            str(status.restarts),
+            last_exit,
+        )
+    return table
+
+
+@app.command()
+def status() -> None:
+    """Services with health, firing alerts and the scenario's key signals."""
+    live = lifecycle.open_lab()
+    state = live.run.read_state()
+    console.print(
+        f"run [bold]{live.run.id}[/] · scenario {live.scenario.id} · seed {live.run.info.seed} · "
+        f"phase {state.get('phase', 'up')}"
+    )
+    console.print(_service_table(live))
+    signals = Table(title="key signals", title_justify="left")
+    signals.add_column("signal")
+    signals.add_column("now", justify="right")
+    for name in live.scenario.summary_probes:
+        probe = live.scenario.probes[name]
+        value, error = measure(live.scenario, live, name)
+        signals.add_row(probe.description or name, error or format_value(value, probe.unit))
+    console.print(signals)
+    firing = sorted(live.prometheus.firing())
+    console.print("alerts firing: " + (", ".join(f"[red]{a}[/]" for a in firing) or "none"))
+    unhealthy = [
+        s.name for s in live.runtime.status().values() if s.state not in ("healthy", "running", "exited")
+    ]
+    if unhealthy:
+        raise typer.Exit(1)
+
+
+@app.command()
+def alerts() -> None:
+    """Alerts of the lab's Prometheus, pending and firing, with the chapter's names."""
+    live = lifecycle.open_lab()
+    table = Table(title="alerts", title_justify="left")
+    for column in ("alert", "chapter name", "state", "since", "summary"):
+        table.add_column(column)
+    for alert in live.prometheus.alerts():
+        annotations = alert.get("annotations", {})
+        table.add_row(
+            alert["labels"]["alertname"],
+            annotations.get("chapter_name", ""),
+            alert["state"],
+            alert.get("activeAt", "")[11:19],
+            annotations.get("summary", ""),
+        )
+    console.print(table if table.row_count else "no alert is pending or firing")
+
+
+@app.command()
+def query(promql: Annotated[str, typer.Argument(metavar="PROMQL")]) -> None:
+    """Run a PromQL query against the lab's Prometheus."""
+    live = lifecycle.open_lab()
+    result = live.prometheus.query(promql)
+    if not result:
+        console.print("(empty result)")
+    for series in result:
+        labels = ",".join(f'{k}="{v}"' for k, v in series["metric"].items())
+        console.print(f"{{{labels}}} {series['value'][1]}")
+
+
+@app.command()
+def hint() -> None:
+    """The next hint (each call reveals one more)."""
+    live = lifecycle.open_lab()
+    shown = int(live.run.read_state().get("hints_shown", 0))
+    hints = live.scenario.hints
+    if shown >= len(hints):
+        console.print(
+            f"No more hints ({len(hints)} of {len(hints)} shown). `chaoslab fix` applies the reference fix."
+        )
+        return
+    live.run.write_state(hints_shown=shown + 1)
+    Timeline(live.run.timeline_path).record("hint_shown", number=shown + 1)
+    console.print(Panel(hints[shown].strip(), title=f"hint {shown + 1} of {len(hints)}"))
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def psql(
+    ctx: typer.Context,
+    command: Annotated[str | None, typer.Option("-c", help="Run one SQL command.")] = None,
+) -> None:
+    """A psql session on the lab database (straight to PostgreSQL, not through Toxiproxy)."""
+    live = lifecycle.open_lab()
+    argv = [find_binary("psql"), live.admin_dsn, *(["-c", command] if command else []), *ctx.args]
+    sys.stdout.flush()
+    os.execv(argv[0], argv)
+
+
+@app.command("redis-cli", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def redis_cli(ctx: typer.Context) -> None:
+    """The real redis-cli against the lab's Redis (e.g. `chaoslab redis-cli MONITOR`)."""
+    live = lifecycle.open_lab()
+    argv = [find_binary("redis-cli"), "-h", "127.0.0.1", "-p", str(live.ports["redis"]), *ctx.args]
+    os.execv(argv[0], argv)
+
+
+@app.command()
+def env() -> None:
+    """The lab's endpoints as shell exports: eval "$(chaoslab env)"."""
+    live = lifecycle.open_lab()
+    for key, value in live.endpoints().items():
+        print(f"export {key}='{value}'")
+
+
+@app.command()
+def flags(
+    name: Annotated[str | None, typer.Argument(help="A flag to change.")] = None,
+    value: Annotated[str | None, typer.Argument(help="on or off")] = None,
+) -> None:
+    """Show feature flags, or set one: `chaoslab flags browse-by-category off`."""
+    live = lifecycle.open_lab()
+    if name is not None:
+        if value not in ("on", "off"):
+            raise UsageError("Say `on` or `off` after the flag name.", hint=f"chaoslab flags {name} off")
+        previous = live.flags.set(name, value == "on")
+        Timeline(live.run.timeline_path).record(
+            "flag_changed", flag=name, enabled=value == "on", by="learner"
+        )
+        console.print(f"{name}: {'on' if previous else 'off'} → {value}")
+        return
+    for flag, enabled in live.flags.read().items():
+        console.print(f"{flag}: {'[green]on[/]' if enabled else 'off'}")
+
+
+@app.command()
+def logs(
+    service: str,
+    lines: Annotated[int, typer.Option("-n", help="How many lines.")] = 40,
+    follow: Annotated[bool, typer.Option("-f", help="Keep printing new lines.")] = False,
+) -> None:
+    """The log of one service (the supervisor's too: `chaoslab logs supervisor`)."""
+    run = current_run() or _last_run()
+    path = run.log_path(service)
+    if not path.exists():
+        known = sorted(p.stem for p in run.logs_dir.glob("*.log"))
+        raise UsageError(
+            f"No log for {service!r} in run {run.id}.", hint=f"logs exist for: {', '.join(known)}."
+        )
+    argv = ["tail", "-n", str(lines), *(["-F"] if follow else []), str(path)]
+    os.execvp(argv[0], argv)
+
+
+def _last_run() -> Run:
+    runs = sorted((state_home() / "runs").glob("*/run.json"), key=lambda p: p.stat().st_mtime)
+    if not runs:
+        raise UsageError("No lab has run yet.", hint="chaoslab start db-pool-exhaustion")
+    return Run.load(runs[-1].parent.name)
+
+
+@app.command()
+def verify(
+    wait: Annotated[int, typer.Option("--wait", help="Seconds to keep trying before saying no.")] = 0,
+) -> None:
+    """Check the recovery probes: exit 0 when the lab is healthy again, 1 when not."""
+    live = lifecycle.open_lab()
+    expectation = live.scenario.recovery.model_copy(update={"within_s": max(wait, 1)})
+    phase = observe(live.scenario, live, expectation, name="verify", latch=False, wait=wait > 0)
+    units = {name: probe.unit for name, probe in live.scenario.probes.items()}
+    console.print(checks_table("recovery checks", phase.checks, units))
+    Timeline(live.run.timeline_path).record("verified", ok=phase.ok, by="learner")
+    if not phase.ok:
+        failing = [c.label for c in phase.checks if not c.held]
+        raise NotHealthy(
+            f"Not recovered yet: {', '.join(failing)} do not hold.",
+            hint="signals are averaged over ~20 s: give a fix that long, or `chaoslab verify --wait 60`.",
+        )
+    live.run.write_state(phase="verified")
+    console.print("[green]verified: the lab is healthy again.[/]")
+
+
+@app.command()
+def fix() -> None:
+    """Apply the scenario's reference fix (for trainers and CI)."""
+    live = lifecycle.open_lab()
+    lifecycle.apply_fix(live)
+    console.print(f"applied: {live.scenario.fix.description}")
+
+
+@app.command()
+def mitigate(mitigation_id: Annotated[str, typer.Argument(metavar="MITIGATION")]) -> None:
+    """Apply one of the scenario's mitigations (e.g. flag-off, bigger-pool)."""
+    live = lifecycle.open_lab()
+    lifecycle.apply_mitigation(live, mitigation_id)
+    console.print(f"applied mitigation {mitigation_id}")
+
+
+@app.command()
+def stop() -> None:
+    """Take the lab down: no process, port or data file of it left behind."""
+    run = current_run()
+    if run is None:
+        console.print("no lab is running")
+        return
+    lifecycle.stop_lab(run, echo=echo)
+
+
+@app.command()
+def run(
+    scenario_ids: Annotated[list[str], typer.Argument(metavar="SCENARIO...")],
+    seed: Seed = 1,
+    port_base: PortBase = None,
+    runtime: RuntimeOpt = "local",
+    mitigation: Annotated[
+        str | None, typer.Option("--mitigation", help="Apply this mitigation instead of the fix.")
+    ] = None,
+) -> None:
+    """Run scenarios end to end: up, baseline, fault, symptoms, fix, recovery, summary, down."""
+    scenarios = [load_scenario(s) for s in scenario_ids]
+    failed = []
+    for scenario in scenarios:
+        started = time.monotonic()
+        outcome = lifecycle.run_scenario(
+            scenario,
+            seed=seed,
+            port_base=port_base,
+            runtime=runtime,
+            mitigation=mitigation,
+            echo=echo,
+        )
+        console.print(outcome_view(scenario, outcome.phases))
+        if outcome.error:
+            err.print(f"[red]{outcome.error}[/]")
+        verdict = "[green]PASSED[/]" if outcome.ok else "[red]FAILED[/]"
+        console.print(
+            f"{scenario.id} (seed {seed}, variant {outcome.variant}): {verdict} in "
+            f"{time.monotonic() - started:.0f}s · run {outcome.run_id}"
+        )
+        if not outcome.ok:
+            failed.append(scenario.id)
+    if failed:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Entry point: turn LabErrors into one clear message and the right exit code."""
+    try:
+        code = app(standalone_mode=False)
+    except LabError as exc:
+        err.print(f"[red]error:[/] {exc.render()}", highlight=False)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.BadParameter, typer.Abort) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print(
+            "interrupted; the lab of a `run` is taken down, a started lab keeps running (`chaoslab stop`)."
+        )
+        sys.exit(130)
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(2)
+        raise
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""The fault interface: inject into a live lab, and revert."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from lab.flags import FlagStore
+from lab.observability.prometheus import PrometheusClient
+
+
+class LabAccess(Protocol):
+    """What faults and probes may touch of a running lab."""
+
+    @property
+    def prometheus(self) -> PrometheusClient: ...
+
+    @property
+    def flags(self) -> FlagStore: ...
+
+    @property
+    def admin_dsn(self) -> str: ...
+
+    @property
+    def toxiproxy_url(self) -> str: ...
+
+    def service_url(self, service: str) -> str: ...
+
+    def set_env(self, service: str, env: dict[str, str | None]) -> dict[str, str | None]:
+        """Change a service's environment and restart it; returns the previous values."""
+        ...
+
+
+class Fault(BaseModel, ABC):
+    """One change to the lab: a fault to inject, or a step of a fix.
+
+    ``inject`` returns a small JSON-able memento that ``revert`` uses to undo it,
+    so a revert still works from another CLI process.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str
+
+    @abstractmethod
+    def describe(self) -> str:
+        """One line for timelines and briefs."""
+
+    @abstractmethod
+    def inject(self, lab: LabAccess) -> dict[str, Any]:
+        """Apply the change."""
+
+    @abstractmethod
+    def revert(self, lab: LabAccess, memento: dict[str, Any]) -> None:
+        """Undo the change made by ``inject``."""

@@ -1,0 +1,30 @@
+"""SQL fault: run a statement on the lab database (drop an index, create one as a fix)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import psycopg
+
+from lab.faults.base import Fault, LabAccess
+
+
+class SqlFault(Fault):
+    """Run ``sql`` as the database owner; ``revert_sql`` undoes it when given."""
+
+    kind: Literal["sql"] = "sql"
+    sql: str
+    revert_sql: str | None = None
+
+    def describe(self) -> str:
+        return f"SQL: {self.sql.strip()}"
+
+    def inject(self, lab: LabAccess) -> dict[str, Any]:
+        with psycopg.connect(lab.admin_dsn, autocommit=True) as conn:
+            conn.execute(self.sql.encode())
+        return {}
+
+    def revert(self, lab: LabAccess, memento: dict[str, Any]) -> None:
+        if self.revert_sql:
+            with psycopg.connect(lab.admin_dsn, autocommit=True) as conn:
+                conn.execute(self.revert_sql.encode())

@@ -1,0 +1,259 @@
+"""The life of a lab: start, load, inject, fix, mitigate, stop; and `run`, all of it end to end."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lab import PROJECT_ROOT
+from lab.errors import EnvironmentProblem, LabError, UsageError
+from lab.faults import FaultStep
+from lab.live import LiveLab
+from lab.runs import Run, Timeline, current_run, require_current_run
+from lab.runs.run import clear_current, mark_current
+from lab.runtimes import RUNTIMES, runtime_for
+from lab.runtimes.local.runtime import LocalRuntime
+from lab.scenarios import Scenario, load_scenario
+from lab.scenarios.model import Expectation
+from lab.scenarios.observe import PhaseResult, observe
+from lab.specs.catalog import DEFINITIONS
+from lab.specs.ports import DEFAULT_PORT_BASE, OFFSETS, PortPlan, ensure_free
+
+Echo = Callable[[str], None]
+
+
+def default_port_base() -> int:
+    """The port base: $CHAOSLAB_PORT_BASE, else 15400."""
+    return int(os.environ.get("CHAOSLAB_PORT_BASE", DEFAULT_PORT_BASE))
+
+
+def _runtime(run: Run, owner_pid: int | None):
+    if run.info.runtime == "local":
+        return LocalRuntime(run, owner_pid=owner_pid)
+    return runtime_for(run)
+
+
+def open_lab() -> LiveLab:
+    """The lab this state home is running, ready for the CLI's commands."""
+    run = require_current_run()
+    live = LiveLab(run, load_scenario(run.info.scenario))
+    if not any(s.state in ("healthy", "running", "starting") for s in live.runtime.status().values()):
+        stop_lab(run)
+        raise UsageError(
+            f"The lab of run {run.id} is no longer running (its processes are gone); cleaned it up.",
+            hint=f"start it again: `chaoslab start {run.info.scenario}`.",
+        )
+    return live
+
+
+def start_lab(
+    scenario: Scenario,
+    *,
+    seed: int,
+    port_base: int | None = None,
+    runtime: str = "local",
+    owner_pid: int | None = None,
+    echo: Echo = print,
+) -> LiveLab:
+    """Create a run, prepare every service's files and bring the lab up healthy."""
+    if runtime not in RUNTIMES:
+        raise UsageError(f"Unknown runtime {runtime!r}.", hint=f"use one of: {', '.join(RUNTIMES)}.")
+    existing = current_run()
+    if existing is not None:
+        states = runtime_for(existing).status().values()
+        if any(s.state != "stopped" for s in states):
+            raise UsageError(
+                f"A lab is already running (run {existing.id}, scenario {existing.info.scenario}).",
+                hint="stop it first with `chaoslab stop`, or use another CHAOSLAB_HOME.",
+            )
+        stop_lab(existing)
+    ports = PortPlan(port_base or default_port_base())
+    needed = {name: ports[name] for name in OFFSETS if name.split("-")[0] in scenario.services}
+    ensure_free(needed)
+    variant = scenario.variant(seed)
+    run = Run.create(
+        scenario=scenario.id,
+        seed=seed,
+        variant=variant.id,
+        runtime=runtime,
+        port_base=ports.base,
+        root=PROJECT_ROOT,
+    )
+    mark_current(run)
+    timeline = Timeline(run.timeline_path)
+    timeline.record("lab_starting", scenario=scenario.id, seed=seed, variant=variant.id, runtime=runtime)
+    live = LiveLab(run, scenario, _runtime(run, owner_pid))
+    started = time.monotonic()
+    try:
+        ctx = live.context()
+        live.flags.write(dict(scenario.flags))
+        for name in scenario.services:
+            DEFINITIONS[name].prepare(ctx)
+        echo(f"starting {len(scenario.services)} services ({', '.join(scenario.services)})")
+        live.apply(timeout_s=120)
+    except BaseException:
+        stop_lab(run)
+        raise
+    timeline.record("lab_up", after_s=round(time.monotonic() - started, 2))
+    return live
+
+
+def start_load(live: LiveLab) -> None:
+    """Start the scenario's simulated users (bounded in time and requests)."""
+    live.run.write_state(load_on=True)
+    live.apply()
+    plan = live.scenario.load
+    Timeline(live.run.timeline_path).record(
+        "load_started",
+        users=plan.users,
+        max_seconds=plan.max_seconds,
+        max_requests=plan.max_requests,
+    )
+
+
+def _apply_steps(live: LiveLab, steps: list[FaultStep], event: str, **fields: object) -> list[dict]:
+    timeline = Timeline(live.run.timeline_path)
+    mementos = []
+    for step in steps:
+        memento = step.inject(live)
+        mementos.append(memento)
+        timeline.record(event, kind=step.kind, what=step.describe(), **fields)
+    return mementos
+
+
+def inject(live: LiveLab) -> None:
+    """Inject the faults of the run's variant."""
+    state = live.run.read_state()
+    if state.get("injected"):
+        raise UsageError("The fault is already injected in this lab.")
+    variant = next(v for v in live.scenario.variants if v.id == live.run.info.variant)
+    mementos = _apply_steps(live, list(variant.faults), "fault_injected", variant=variant.id)
+    live.run.write_state(injected=True, injected_at=time.time(), fault_mementos=mementos, phase="incident")
+
+
+def revert_fault(live: LiveLab) -> None:
+    """Undo the injected faults (the rollback a trainer may want)."""
+    state = live.run.read_state()
+    if not state.get("injected"):
+        raise UsageError("No fault is injected in this lab.")
+    variant = next(v for v in live.scenario.variants if v.id == live.run.info.variant)
+    timeline = Timeline(live.run.timeline_path)
+    for step, memento in reversed(list(zip(variant.faults, state["fault_mementos"], strict=True))):
+        step.revert(live, memento)
+        timeline.record("fault_reverted", kind=step.kind, what=step.describe())
+    live.run.write_state(injected=False, phase="reverted")
+
+
+def apply_fix(live: LiveLab) -> None:
+    """Apply the scenario's reference fix."""
+    _apply_steps(live, list(live.scenario.fix.steps), "fix_applied")
+    live.run.write_state(fixed_at=time.time(), phase="fixed")
+
+
+def apply_mitigation(live: LiveLab, mitigation_id: str) -> None:
+    """Apply one of the scenario's mitigations by id."""
+    found = {m.id: m for m in live.scenario.mitigations}
+    if mitigation_id not in found:
+        raise UsageError(
+            f"Scenario {live.scenario.id} has no mitigation {mitigation_id!r}.",
+            hint=f"known: {', '.join(found) or 'none'}.",
+        )
+    _apply_steps(live, list(found[mitigation_id].steps), "mitigation_applied", mitigation=mitigation_id)
+
+
+def stop_lab(run: Run, echo: Echo | None = None) -> None:
+    """Take the lab down, sweep leftovers by the run's label, drop bulky data; keep logs."""
+    try:
+        runtime_for(run).down()
+    finally:
+        run.remove_data()
+        clear_current(run)
+        Timeline(run.timeline_path).record("lab_down")
+    if echo:
+        echo(f"lab {run.id} stopped; logs and timeline kept in {run.dir}")
+
+
+@dataclass
+class RunOutcome:
+    """What `chaoslab run` saw, phase by phase."""
+
+    scenario: str
+    seed: int
+    variant: str
+    run_id: str
+    phases: list[PhaseResult] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and bool(self.phases) and all(p.ok for p in self.phases)
+
+
+def run_scenario(
+    scenario: Scenario,
+    *,
+    seed: int,
+    port_base: int | None = None,
+    runtime: str = "local",
+    mitigation: str | None = None,
+    echo: Echo = print,
+) -> RunOutcome:
+    """Up, baseline, inject, symptoms, fix (or a mitigation), recovery, down."""
+    live = start_lab(
+        scenario, seed=seed, port_base=port_base, runtime=runtime, owner_pid=os.getpid(), echo=echo
+    )
+    outcome = RunOutcome(scenario.id, seed, live.run.info.variant, live.run.id)
+    timeline = Timeline(live.run.timeline_path)
+
+    def phase(name: str, expectation: Expectation, *, latch: bool, since: float) -> bool:
+        echo(f"measuring {name} (up to {expectation.within_s}s)")
+        result = observe(scenario, live, expectation, name=name, latch=latch, since=since)
+        timeline.record("phase_measured", phase=name, ok=result.ok, elapsed_s=round(result.elapsed_s, 1))
+        outcome.phases.append(result)
+        return result.ok
+
+    try:
+        start_load(live)
+        echo(f"load on: {scenario.load.users} users; warming up {scenario.warmup_s}s")
+        time.sleep(scenario.warmup_s)  # a fixed span of traffic before the baseline, not a wait for a state
+        if not phase("baseline", scenario.steady_state, latch=False, since=time.time()):
+            return outcome
+        since = time.time()
+        echo(f"injecting the fault ({live.run.info.variant})")
+        inject(live)
+        if not phase("symptoms", scenario.symptoms, latch=True, since=since):
+            return outcome
+        since = time.time()
+        if mitigation:
+            chosen = {m.id: m for m in scenario.mitigations}.get(mitigation)
+            if chosen is None:
+                raise UsageError(f"Scenario {scenario.id} has no mitigation {mitigation!r}.")
+            echo(f"applying mitigation {mitigation}: {chosen.description}")
+            apply_mitigation(live, mitigation)
+            phase(f"mitigation {mitigation}", chosen.checks, latch=False, since=since)
+        else:
+            echo(f"applying the reference fix: {scenario.fix.description}")
+            apply_fix(live)
+            if phase("recovery", scenario.recovery, latch=False, since=since):
+                timeline.record("verified", ok=True, by="run")
+        return outcome
+    except LabError as exc:
+        outcome.error = exc.render()
+        return outcome
+    finally:
+        stop_lab(live.run)
+
+
+def environment_check() -> list[str]:
+    """Problems with this machine that would stop a lab, each a sentence with its fix."""
+    from lab.setup import BINARIES, find_binary
+
+    problems = []
+    for name in BINARIES:
+        try:
+            find_binary(name)
+        except EnvironmentProblem as exc:
+            problems.append(exc.render())
+    return problems

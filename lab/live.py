@@ -1,0 +1,100 @@
+"""The running lab as faults, probes and the CLI see it: endpoints and a few levers."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from lab.flags import FlagStore
+from lab.observability.prometheus import PrometheusClient
+from lab.runs import Run
+from lab.runtimes import Runtime, runtime_for
+from lab.runtimes.local.supervisor import start_order
+from lab.scenarios.model import Scenario
+from lab.specs.catalog import DEFINITIONS, LabContext
+from lab.specs.catalog.postgres import dsn
+from lab.specs.model import ServiceSpec
+from lab.specs.ports import PortPlan
+
+
+class LiveLab:
+    """One run of a scenario: where its services listen and how to change them."""
+
+    def __init__(self, run: Run, scenario: Scenario, runtime: Runtime | None = None):
+        self.run = run
+        self.scenario = scenario
+        self.ports = PortPlan(run.info.port_base)
+        self.runtime = runtime or runtime_for(run)
+
+    # -- endpoints (LabAccess) ----------------------------------------------
+    @cached_property
+    def prometheus(self) -> PrometheusClient:
+        return PrometheusClient(f"http://127.0.0.1:{self.ports['prometheus']}")
+
+    @cached_property
+    def flags(self) -> FlagStore:
+        return FlagStore(self.run.config_dir / "flags.json")
+
+    @property
+    def admin_dsn(self) -> str:
+        """Straight to PostgreSQL, not through Toxiproxy: probes must not feel network faults."""
+        return dsn(self.ports["postgres"])
+
+    @property
+    def toxiproxy_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['toxiproxy']}"
+
+    def service_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def endpoints(self) -> dict[str, str]:
+        """The lab's endpoints as environment variables for other tools."""
+        return {
+            "CHAOSLAB_RUN_ID": self.run.id,
+            "CHAOSLAB_POSTGRES_DSN": self.admin_dsn,
+            "CHAOSLAB_REDIS_URL": f"redis://127.0.0.1:{self.ports['redis']}/0",
+            "CHAOSLAB_SHOP_URL": self.service_url("shop"),
+            "CHAOSLAB_PROMETHEUS_URL": f"http://127.0.0.1:{self.ports['prometheus']}",
+            "CHAOSLAB_TOXIPROXY_URL": self.toxiproxy_url,
+            "CHAOSLAB_RUN_DIR": str(self.run.dir),
+        }
+
+    # -- specs ---------------------------------------------------------------
+    def context(self) -> LabContext:
+        state = self.run.read_state()
+        return LabContext(
+            run=self.run,
+            ports=self.ports,
+            services=list(self.scenario.services),
+            seed=self.run.info.seed,
+            product_rows=self.scenario.data.products,
+            load=self.scenario.load,
+            env_overrides=state.get("env_overrides", {}),
+        )
+
+    def specs(self) -> list[ServiceSpec]:
+        """The desired services now: the scenario's, plus the load while it is on."""
+        ctx = self.context()
+        specs = [DEFINITIONS[name].spec(ctx) for name in self.scenario.services]
+        if self.run.read_state().get("load_on"):
+            specs.append(DEFINITIONS["locust"].spec(ctx))
+        by_name = {s.name: s for s in specs}
+        return [by_name[name] for name in start_order(specs)]
+
+    def apply(self, timeout_s: float = 120.0) -> None:
+        """Bring the runtime in line with ``specs()``."""
+        self.runtime.up(self.specs(), timeout_s=timeout_s)
+
+    def set_env(self, service: str, env: dict[str, str | None]) -> dict[str, str | None]:
+        """Change a service's environment and restart it; returns the previous overrides."""
+        overrides = self.run.read_state().get("env_overrides", {})
+        current = dict(overrides.get(service, {}))
+        previous: dict[str, str | None] = {key: current.get(key) for key in env}
+        for key, value in env.items():
+            if value is None:
+                current.pop(key, None)
+            else:
+                current[key] = value
+        overrides[service] = current
+        self.run.write_state(env_overrides=overrides)
+        self.apply()
+        return previous

@@ -1,0 +1,26 @@
+"""How much load a scenario puts on the lab, and for how long at most."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+LOCUSTFILES = Path(__file__).resolve().parent / "locustfiles"
+
+
+class LoadPlan(BaseModel):
+    """A bounded, seeded Locust run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    locustfile: str = Field(description="name of a file in lab/load/locustfiles, without .py")
+    target: str = Field(description="the service the users talk to")
+    users: int = Field(gt=0, le=500)
+    spawn_rate: float = Field(gt=0)
+    max_seconds: int = Field(gt=0, le=4 * 3600, description="the load stops by itself after this")
+    max_requests: int = Field(default=0, ge=0, description="and after this many requests (0: no cap)")
+
+    def path(self) -> Path:
+        """The locustfile on disk."""
+        return LOCUSTFILES / f"{self.locustfile}.py"

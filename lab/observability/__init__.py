@@ -1,0 +1,1 @@
+"""Observability of the lab: Prometheus config, recording and alerting rules, queries."""

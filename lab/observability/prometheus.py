@@ -1,0 +1,101 @@
+"""The lab's Prometheus: generated config, and a small client for queries and alerts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import requests
+import yaml
+
+from lab.errors import EnvironmentProblem
+from lab.observability.rules import rules_for
+
+if TYPE_CHECKING:
+    from lab.specs.catalog.base import LabContext
+
+SCRAPE_INTERVAL = "2s"
+
+# Services that expose /metrics, and the port name they expose it on.
+SCRAPED = {"shop": "shop", "toxiproxy": "toxiproxy"}
+
+
+def write_config(ctx: LabContext) -> None:
+    """Write prometheus.yml and rules.yml into the run's config folder."""
+    jobs = [
+        {
+            "job_name": service,
+            "static_configs": [{"targets": [f"127.0.0.1:{ctx.ports[port_name]}"]}],
+        }
+        for service, port_name in SCRAPED.items()
+        if service in ctx.services
+    ]
+    jobs.append(
+        {
+            "job_name": "prometheus",
+            "static_configs": [{"targets": [f"127.0.0.1:{ctx.ports['prometheus']}"]}],
+        }
+    )
+    config = {
+        "global": {
+            "scrape_interval": SCRAPE_INTERVAL,
+            "scrape_timeout": "1s",
+            "evaluation_interval": SCRAPE_INTERVAL,
+            "external_labels": {"lab_run": ctx.run.id},
+        },
+        "rule_files": [str(ctx.run.config_dir / "rules.yml")],
+        "scrape_configs": jobs,
+    }
+    (ctx.run.config_dir / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    (ctx.run.config_dir / "rules.yml").write_text(
+        yaml.safe_dump(rules_for(ctx.services), sort_keys=False, allow_unicode=True)
+    )
+
+
+class PrometheusClient:
+    """Queries the lab's Prometheus over its HTTP API."""
+
+    def __init__(self, url: str):
+        self.url = url.rstrip("/")
+
+    def _get(self, path: str, **params: str) -> Any:
+        try:
+            response = requests.get(f"{self.url}{path}", params=params, timeout=5)
+        except requests.RequestException as exc:
+            raise EnvironmentProblem(
+                f"Prometheus at {self.url} did not answer: {exc.__class__.__name__}.",
+                hint="is the lab up? `chaoslab status`.",
+            ) from None
+        body = response.json()
+        if body.get("status") != "success":
+            raise EnvironmentProblem(
+                f"Prometheus refused the request: {body.get('error', response.text)}",
+                hint="check the PromQL syntax: https://prometheus.io/docs/prometheus/latest/querying/basics/",
+            )
+        return body["data"]
+
+    def query(self, promql: str) -> list[dict[str, Any]]:
+        """An instant query; the list of result series."""
+        data = self._get("/api/v1/query", query=promql)
+        if data["resultType"] == "scalar":
+            return [{"metric": {}, "value": data["result"]}]
+        return data["result"]
+
+    def scalar(self, promql: str) -> float | None:
+        """The single value of a query, or None when it returns nothing (or NaN)."""
+        result = self.query(promql)
+        if not result:
+            return None
+        value = float(result[0]["value"][1])
+        return None if value != value else value  # NaN: no traffic in the window
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """Active alerts (pending and firing)."""
+        return self._get("/api/v1/alerts")["alerts"]
+
+    def firing(self) -> set[str]:
+        """Names of the alerts firing now."""
+        return {a["labels"]["alertname"] for a in self.alerts() if a["state"] == "firing"}
+
+    def reload(self) -> None:
+        """Ask Prometheus to reread its config and rules."""
+        requests.post(f"{self.url}/-/reload", timeout=10).raise_for_status()

@@ -1,0 +1,33 @@
+"""HTTP probe: the status code, or latency, of one request to a lab service."""
+
+from __future__ import annotations
+
+import time
+from typing import Literal
+
+import requests
+
+from lab.faults.base import LabAccess
+from lab.probes.base import Probe, Value
+
+
+class HttpProbe(Probe):
+    """GET ``path`` on ``service``: its status code (0 when unreachable) or its latency in seconds."""
+
+    kind: Literal["http"] = "http"
+    service: str
+    path: str = "/"
+    output: Literal["status", "latency_s"] = "status"
+    timeout_s: float = 10.0
+
+    def measure(self, lab: LabAccess) -> Value:
+        started = time.monotonic()
+        try:
+            status = requests.get(
+                lab.service_url(self.service) + self.path, timeout=self.timeout_s
+            ).status_code
+        except requests.RequestException:
+            status = 0
+        if self.output == "latency_s":
+            return time.monotonic() - started
+        return float(status)

@@ -1,0 +1,74 @@
+"""The run summary: baseline / during fault / after fix, and every check with its verdict."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+
+from lab.probes import Value
+from lab.scenarios import Scenario
+from lab.scenarios.observe import CheckResult, PhaseResult
+
+COLUMN_TITLES = {"baseline": "baseline", "symptoms": "during fault"}
+
+
+def format_value(value: Value, unit: str = "") -> str:
+    """A probe value as people read it: 412 ms, 97 %, 3.1 req/s."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return value if len(value) <= 60 else value[:57] + "…"
+    if unit == "s":
+        return f"{value * 1000:.0f} ms"
+    if unit == "ratio":
+        return f"{value * 100:.1f} %"
+    if unit == "ms":
+        return f"{value:.1f} ms"
+    return f"{value:.3g}" + (f" {unit}" if unit else "")
+
+
+def summary_table(scenario: Scenario, phases: list[PhaseResult]) -> Table:
+    """Key probes per phase, plus the alerts firing at the end of each phase."""
+    table = Table(title=f"{scenario.id}: {scenario.title}", title_justify="left")
+    table.add_column("signal")
+    for phase in phases:
+        title = COLUMN_TITLES.get(phase.name, "after fix" if phase.name == "recovery" else phase.name)
+        table.add_column(title, justify="right")
+    for probe in scenario.summary_probes:
+        spec = scenario.probes[probe]
+        row = [spec.description or probe]
+        row += [format_value(p.summary.get(probe), spec.unit) for p in phases]
+        table.add_row(*row)
+    table.add_row("alerts firing", *[", ".join(p.firing) or "none" for p in phases])
+    return table
+
+
+def checks_table(title: str, checks: list[CheckResult], units: dict[str, str]) -> Table:
+    """Every check of a phase: condition, value seen, when it held, verdict."""
+    table = Table(title=title, title_justify="left")
+    for column in ("check", "expected", "seen", "held at", "verdict"):
+        table.add_column(column)
+    for check in checks:
+        seen = format_value(check.value, units.get(check.label, ""))
+        if check.error:
+            seen = f"error: {check.error}"
+        table.add_row(
+            check.label,
+            check.condition,
+            seen,
+            f"+{check.at_s:.0f}s" if check.at_s is not None else "",
+            "[green]holds[/]" if check.held else "[red]does not hold[/]",
+        )
+    return table
+
+
+def outcome_view(scenario: Scenario, phases: list[PhaseResult]) -> Group:
+    """The summary table followed by one checks table per phase."""
+    units = {name: probe.unit for name, probe in scenario.probes.items()}
+    parts: list[Table] = [summary_table(scenario, phases)]
+    for phase in phases:
+        verdict = "ok" if phase.ok else "FAILED"
+        parts.append(checks_table(f"{phase.name} ({phase.elapsed_s:.0f}s): {verdict}", phase.checks, units))
+    return Group(*parts)

@@ -1,0 +1,217 @@
+"""A run's identity and directory: everything a lab creates lives under it."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import stat
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from lab.errors import EnvironmentProblem, UsageError
+
+RUN_ID_ENV = "CHAOSLAB_RUN_ID"
+
+
+def state_home() -> Path:
+    """Where chaoslab keeps runs and caches: $CHAOSLAB_HOME, else a per-user default.
+
+    As root the default is /var/lib/chaoslab, because PostgreSQL runs as an
+    unprivileged user that must be able to reach its data directory, and /root
+    is not traversable by other users.
+    """
+    if env := os.environ.get("CHAOSLAB_HOME"):
+        return Path(env).resolve()
+    if os.geteuid() == 0:
+        return Path("/var/lib/chaoslab")
+    xdg = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(xdg) / "chaoslab"
+
+
+def cache_home() -> Path:
+    """Where built artefacts (database templates, tools) are kept across runs: $CHAOSLAB_CACHE."""
+    if env := os.environ.get("CHAOSLAB_CACHE"):
+        return Path(env).resolve()
+    return state_home() / "cache"
+
+
+def ensure_traversable(path: Path) -> None:
+    """Create ``path`` and check that other users can reach it (needed when we are root)."""
+    path.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        return
+    path.chmod(path.stat().st_mode | stat.S_IXOTH | stat.S_IROTH)
+    for parent in [path, *path.parents]:
+        if not parent.stat().st_mode & stat.S_IXOTH:
+            raise EnvironmentProblem(
+                f"The lab's state directory {path} sits under {parent}, which other users "
+                "cannot enter, so the unprivileged PostgreSQL user cannot reach its data.",
+                hint="set CHAOSLAB_HOME to a directory under /var/lib, /var/tmp or /srv "
+                "(the default as root is /var/lib/chaoslab).",
+            )
+
+
+class RunInfo(BaseModel):
+    """What a run is: written once at start to run.json."""
+
+    id: str
+    scenario: str
+    seed: int
+    variant: str
+    runtime: str
+    port_base: int
+    created_at: str
+    project_root: str
+
+
+class Run:
+    """A run directory and the files in it."""
+
+    def __init__(self, directory: Path, info: RunInfo):
+        self.dir = directory
+        self.info = info
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    # Files and folders of a run; the names are part of what learners see.
+    @property
+    def logs_dir(self) -> Path:
+        return self.dir / "logs"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.dir / "data"
+
+    @property
+    def config_dir(self) -> Path:
+        return self.dir / "config"
+
+    @property
+    def traces_dir(self) -> Path:
+        return self.dir / "traces"
+
+    @property
+    def timeline_path(self) -> Path:
+        return self.dir / "timeline.jsonl"
+
+    @property
+    def state_path(self) -> Path:
+        return self.dir / "state.json"
+
+    def log_path(self, service: str) -> Path:
+        return self.logs_dir / f"{service}.log"
+
+    @classmethod
+    def create(
+        cls, *, scenario: str, seed: int, variant: str, runtime: str, port_base: int, root: Path
+    ) -> Run:
+        """Make a new run directory under the state home."""
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        run_id = f"{stamp}-{scenario}-{secrets.token_hex(2)}"
+        home = state_home()
+        ensure_traversable(home)
+        ensure_traversable(home / "runs")
+        directory = home / "runs" / run_id
+        info = RunInfo(
+            id=run_id,
+            scenario=scenario,
+            seed=seed,
+            variant=variant,
+            runtime=runtime,
+            port_base=port_base,
+            created_at=datetime.now(UTC).isoformat(),
+            project_root=str(root),
+        )
+        run = cls(directory, info)
+        ensure_traversable(directory)
+        for sub in (run.logs_dir, run.data_dir, run.config_dir, run.traces_dir):
+            sub.mkdir(exist_ok=True)
+            if os.geteuid() == 0:
+                sub.chmod(0o755)
+        (directory / "run.json").write_text(info.model_dump_json(indent=2))
+        return run
+
+    @classmethod
+    def load(cls, run_id: str) -> Run:
+        """Open an existing run by id."""
+        directory = state_home() / "runs" / run_id
+        try:
+            info = RunInfo.model_validate_json((directory / "run.json").read_text())
+        except FileNotFoundError:
+            raise UsageError(
+                f"No run {run_id!r} under {state_home() / 'runs'}.",
+                hint="`ls` that folder to see past runs.",
+            ) from None
+        return cls(directory, info)
+
+    def read_state(self) -> dict:
+        """The lab-level state (phase, fault, hints shown), kept between CLI calls."""
+        try:
+            return json.loads(self.state_path.read_text())
+        except FileNotFoundError:
+            return {}
+
+    def write_state(self, **updates: object) -> dict:
+        """Merge ``updates`` into state.json atomically."""
+        state = self.read_state()
+        state.update(updates)
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=2))
+        tmp.replace(self.state_path)
+        return state
+
+    def remove_data(self) -> None:
+        """Drop the bulky state (database files, TSDB) once the lab is down; logs stay."""
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def _current_pointer() -> Path:
+    return state_home() / "current"
+
+
+def mark_current(run: Run) -> None:
+    """Record ``run`` as the home's active lab."""
+    _current_pointer().write_text(run.id)
+
+
+def clear_current(run: Run) -> None:
+    """Forget the active lab if it is ``run``."""
+    pointer = _current_pointer()
+    if pointer.exists() and pointer.read_text().strip() == run.id:
+        pointer.unlink()
+
+
+def current_run() -> Run | None:
+    """The active lab of this state home, if any."""
+    pointer = _current_pointer()
+    if not pointer.exists():
+        return None
+    run_id = pointer.read_text().strip()
+    try:
+        return Run.load(run_id)
+    except UsageError:
+        pointer.unlink(missing_ok=True)
+        return None
+
+
+def require_current_run() -> Run:
+    """The active lab, or a usage error telling how to start one."""
+    run = current_run()
+    if run is None:
+        raise UsageError(
+            "No lab is running.",
+            hint="start one with `chaoslab start db-pool-exhaustion` (see `chaoslab list`).",
+        )
+    return run
+
+
+def now() -> float:
+    """Wall-clock seconds; one place so timelines and probes agree."""
+    return time.time()

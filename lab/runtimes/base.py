@@ -1,0 +1,47 @@
+"""The runtime interface: bring services up, report their state, take them down."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Literal
+
+from pydantic import BaseModel
+
+from lab.runs import Run
+from lab.specs.model import ServiceSpec
+
+ServiceState = Literal["starting", "healthy", "unhealthy", "running", "exited", "restarting", "stopped"]
+
+
+class ServiceStatus(BaseModel):
+    """What a runtime knows about one service right now."""
+
+    name: str
+    state: ServiceState
+    pid: int | None = None
+    restarts: int = 0
+    last_exit_code: int | None = None
+    last_exit_reason: str | None = None
+    since: float | None = None
+    role: str = ""
+
+
+class Runtime(ABC):
+    """Runs a lab's services; one implementation per platform (local processes, docker)."""
+
+    name: str
+
+    def __init__(self, run: Run):
+        self.run = run
+
+    @abstractmethod
+    def up(self, specs: list[ServiceSpec], timeout_s: float = 120.0) -> None:
+        """Make the running set match ``specs`` (start, restart changed, stop removed); wait healthy."""
+
+    @abstractmethod
+    def status(self) -> dict[str, ServiceStatus]:
+        """The state of every service the runtime manages."""
+
+    @abstractmethod
+    def down(self) -> None:
+        """Stop everything and leave no process, container or port behind."""

@@ -1,0 +1,180 @@
+"""The local runtime: services as supervised processes on 127.0.0.1."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from lab.errors import NotHealthy
+from lab.runs import Run
+from lab.runs.run import RUN_ID_ENV
+from lab.runtimes.base import Runtime, ServiceStatus
+from lab.runtimes.local.supervisor import DESIRED_FILE, STATE_FILE, spec_hash, start_order
+from lab.specs.model import ServiceSpec
+
+
+def last_lines(path: Path, count: int = 8) -> list[str]:
+    """The tail of a log file, for error messages."""
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except FileNotFoundError:
+        return ["(no log yet)"]
+    return lines[-count:] or ["(log is empty)"]
+
+
+def processes_of_run(run_id: str) -> list[psutil.Process]:
+    """Every live process carrying the run's label in its environment."""
+    found = []
+    for proc in psutil.process_iter(["pid"]):
+        try:
+            if proc.pid == os.getpid():
+                continue
+            if proc.environ().get(RUN_ID_ENV) == run_id:
+                found.append(proc)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
+class LocalRuntime(Runtime):
+    """Runs each service as a process under a detached supervisor."""
+
+    name = "local"
+
+    def __init__(self, run: Run, owner_pid: int | None = None):
+        super().__init__(run)
+        self.owner_pid = owner_pid
+
+    # -- supervisor plumbing -------------------------------------------------
+    def _supervisor_pid(self) -> int | None:
+        pid_file = self.run.dir / "supervisor.pid"
+        try:
+            pid = int(pid_file.read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        try:
+            proc = psutil.Process(pid)
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return None
+            if proc.environ().get(RUN_ID_ENV) != self.run.id:
+                return None
+        except psutil.Error:
+            return None
+        return pid
+
+    def _spawn_supervisor(self) -> None:
+        argv = [sys.executable, "-m", "lab.runtimes.local.supervisor", str(self.run.dir)]
+        if self.owner_pid:
+            argv += ["--owner-pid", str(self.owner_pid)]
+        with self.run.log_path("supervisor").open("ab") as log:
+            proc = subprocess.Popen(
+                argv,
+                env={**os.environ, RUN_ID_ENV: self.run.id},
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # a Ctrl-C at the terminal must not reach the lab
+                cwd=self.run.info.project_root,
+            )
+        (self.run.dir / "supervisor.pid").write_text(str(proc.pid))
+
+    def _read_state(self) -> dict:
+        try:
+            return json.loads((self.run.dir / STATE_FILE).read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {"services": {}}
+
+    def desired(self) -> list[ServiceSpec]:
+        """The specs the supervisor is asked to run."""
+        try:
+            raw = json.loads((self.run.dir / DESIRED_FILE).read_text())
+        except FileNotFoundError:
+            return []
+        return [ServiceSpec.model_validate(s) for s in raw]
+
+    # -- Runtime -------------------------------------------------------------
+    def up(self, specs: list[ServiceSpec], timeout_s: float = 120.0) -> None:
+        ordered = {s.name: s for s in specs}
+        start_order(specs)  # fails early on a dependency cycle
+        tmp = self.run.dir / (DESIRED_FILE + ".tmp")
+        tmp.write_text(json.dumps([s.model_dump() for s in ordered.values()], indent=2))
+        tmp.replace(self.run.dir / DESIRED_FILE)
+        pid = self._supervisor_pid()
+        if pid is None:
+            self._spawn_supervisor()
+        else:
+            os.kill(pid, signal.SIGHUP)
+        self._wait_ready(list(ordered.values()), timeout_s)
+
+    def _wait_ready(self, specs: list[ServiceSpec], timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        wanted = {s.name: spec_hash(s) for s in specs}
+        pending = list(wanted)
+        while time.monotonic() < deadline:
+            if self._supervisor_pid() is None:
+                raise NotHealthy(
+                    "The lab's supervisor exited while starting services.",
+                    details=last_lines(self.run.log_path("supervisor")),
+                    hint=f"see {self.run.log_path('supervisor')}",
+                )
+            services = self._read_state().get("services", {})
+            pending = []
+            for name, digest in wanted.items():
+                seen = services.get(name)
+                ready = seen and seen["spec_hash"] == digest and seen["state"] in ("healthy", "running")
+                if not ready:
+                    pending.append(name)
+            if not pending:
+                return
+            time.sleep(0.25)
+        services = self._read_state().get("services", {})
+        first = pending[0]
+        seen = services.get(first, {})
+        raise NotHealthy(
+            f"Timed out after {timeout_s:.0f}s waiting for {', '.join(pending)} to become healthy.",
+            details=[
+                f"{first}: state={seen.get('state', 'not started')} restarts={seen.get('restarts', 0)} "
+                f"last exit={seen.get('last_exit_code')} ({seen.get('last_exit_reason')})",
+                f"last lines of {self.run.log_path(first)}:",
+                *last_lines(self.run.log_path(first)),
+            ],
+            hint=f"read `chaoslab logs {first}`; a port taken by another program or a missing "
+            "binary are the usual causes (`chaoslab doctor`).",
+        )
+
+    def status(self) -> dict[str, ServiceStatus]:
+        alive = self._supervisor_pid() is not None
+        result = {}
+        for name, seen in self._read_state().get("services", {}).items():
+            status = ServiceStatus.model_validate(seen)
+            if not alive:
+                status.state = "stopped"
+                status.pid = None
+            result[name] = status
+        return result
+
+    def down(self) -> None:
+        pid = self._supervisor_pid()
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
+            try:
+                psutil.Process(pid).wait(timeout=60)
+            except psutil.TimeoutExpired:
+                os.kill(pid, signal.SIGKILL)
+            except psutil.NoSuchProcess:
+                pass
+        # Whatever escaped the supervisor still carries the run's label: sweep it.
+        leftovers = processes_of_run(self.run.id)
+        for proc in leftovers:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        psutil.wait_procs(leftovers, timeout=10)
+        (self.run.dir / "supervisor.pid").unlink(missing_ok=True)

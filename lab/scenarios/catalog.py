@@ -1,0 +1,88 @@
+"""Finding and loading scenario files, with errors that name the file, line and field."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from lab import PROJECT_ROOT
+from lab.errors import UsageError
+from lab.scenarios.model import Scenario
+
+SCENARIOS_DIR = Path(os.environ.get("CHAOSLAB_SCENARIOS", PROJECT_ROOT / "scenarios"))
+
+
+def _line_of(node: yaml.Node, loc: tuple[int | str, ...]) -> int:
+    """The 1-based line of the YAML node at ``loc`` (or of its nearest existing parent)."""
+    line = node.start_mark.line + 1
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == key), None)
+            if match is None:
+                break
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            # Discriminated unions add the tag (e.g. "flag") to the path: skip it.
+            continue
+        line = node.start_mark.line + 1
+    return line
+
+
+def parse_scenario(path: Path) -> Scenario:
+    """Read and validate one scenario.yaml."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such scenario file.") from None
+    try:
+        data: Any = yaml.safe_load(text)
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        raise UsageError(
+            f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)}).",
+            hint="check indentation and quoting around that line.",
+        ) from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: a scenario file must be a mapping (id:, title:, …) at the top level.")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(first["loc"])
+        field = ".".join(str(p) for p in loc) or "(top level)"
+        line = _line_of(root, loc) if root is not None else 1
+        more = len(exc.errors()) - 1
+        raise UsageError(
+            f"{path}:{line}: field `{field}`: {first['msg']}"
+            + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
+            + ".",
+            hint="see docs/scenario-format.md for the schema.",
+        ) from None
+
+
+def list_scenarios() -> list[Scenario]:
+    """Every scenario under scenarios/, sorted by id."""
+    return sorted((parse_scenario(p) for p in SCENARIOS_DIR.glob("*/scenario.yaml")), key=lambda s: s.id)
+
+
+def load_scenario(scenario_id: str) -> Scenario:
+    """The scenario with this id, or an error listing the known ones."""
+    path = SCENARIOS_DIR / scenario_id / "scenario.yaml"
+    if not path.exists():
+        known = sorted(p.parent.name for p in SCENARIOS_DIR.glob("*/scenario.yaml"))
+        raise UsageError(
+            f"Unknown scenario {scenario_id!r}.",
+            hint=f"known scenarios: {', '.join(known)} (`chaoslab list`).",
+        )
+    scenario = parse_scenario(path)
+    if scenario.id != scenario_id:
+        raise UsageError(f"{path}: id is {scenario.id!r} but the folder is {scenario_id!r}; make them equal.")
+    return scenario

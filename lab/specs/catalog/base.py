@@ -1,0 +1,57 @@
+"""What a service definition provides: files it needs before start, and its spec."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from lab.load.plan import LoadPlan
+from lab.runs import Run
+from lab.specs.model import Link, ServiceSpec
+from lab.specs.ports import PortPlan
+
+
+@dataclass
+class LabContext:
+    """Everything a definition may read to describe its service for one run."""
+
+    run: Run
+    ports: PortPlan
+    services: list[str]
+    seed: int
+    product_rows: int = 1_000_000
+    load: LoadPlan | None = None
+    # Per-service environment changes made at run time (e.g. a bigger pool).
+    env_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def links(self) -> list[Link]:
+        """Every Toxiproxy link of the lab's services."""
+        from lab.specs.catalog import DEFINITIONS
+
+        found: list[Link] = []
+        for name in self.services:
+            found += DEFINITIONS[name].links(self)
+        return found
+
+
+class ServiceDefinition(Protocol):
+    """One kind of service. ``prepare`` writes config and data; ``spec`` describes the process."""
+
+    name: str
+
+    def prepare(self, ctx: LabContext) -> None: ...
+
+    def spec(self, ctx: LabContext) -> ServiceSpec: ...
+
+    def links(self, ctx: LabContext) -> list[Link]: ...
+
+
+class NoPreparation:
+    """Mixin for services that need neither files nor links."""
+
+    def prepare(self, ctx: LabContext) -> None:
+        return None
+
+    def links(self, ctx: LabContext) -> list[Link]:
+        return []

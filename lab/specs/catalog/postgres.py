@@ -1,0 +1,249 @@
+"""PostgreSQL: a private cluster per run, copied from a cached, seeded template."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from lab import PROJECT_ROOT
+from lab.errors import EnvironmentProblem
+from lab.runs.run import cache_home, ensure_traversable
+from lab.setup import find_binary
+from lab.specs.catalog.base import LabContext, NoPreparation
+from lab.specs.model import HealthCheck, ServiceSpec
+
+DB_NAME = "shop"
+DB_USER = "chaoslab"
+SCHEMA_FILES = [PROJECT_ROOT / "services" / "shop" / "schema.sql"]
+SEED_FILE = PROJECT_ROOT / "services" / "shop" / "seed.sql"
+
+
+def server_user() -> str | None:
+    """The unprivileged OS user PostgreSQL runs as when we are root (it refuses root)."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            continue
+    raise EnvironmentProblem(
+        "Running as root, and neither a `postgres` nor a `nobody` user exists to run PostgreSQL.",
+        hint="create one: `useradd --system postgres`.",
+    )
+
+
+def _chown_tree(path: Path, user: str | None) -> None:
+    if user is None:
+        return
+    entry = pwd.getpwnam(user)
+    for root, dirs, files in os.walk(path):
+        os.chown(root, entry.pw_uid, entry.pw_gid)
+        for name in dirs + files:
+            os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+
+
+def dsn(port: int, *, host: str = "127.0.0.1") -> str:
+    """A libpq URL for the lab database on ``port``."""
+    return f"postgresql://{DB_USER}@{host}:{port}/{DB_NAME}"
+
+
+def template_dir(seed: int, rows: int) -> Path:
+    """Where the seeded template cluster for (seed, rows, schema) is cached."""
+    digest = hashlib.sha256()
+    for path in [*SCHEMA_FILES, SEED_FILE]:
+        digest.update(path.read_bytes())
+    major = Path(find_binary("postgres")).parent.parent.name
+    return cache_home() / "postgres" / f"pg{major}-seed{seed}-rows{rows}-{digest.hexdigest()[:10]}"
+
+
+def ensure_template(seed: int, rows: int, echo=lambda m: print(m, file=sys.stderr)) -> Path:
+    """Build the template cluster once (initdb, schema, seeded data); later runs copy it."""
+    target = template_dir(seed, rows)
+    ensure_traversable(target.parent)
+    with (target.parent / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel test workers build it once
+        if (target / "data" / "PG_VERSION").exists():
+            return target
+        echo(f"building the database template ({rows:,} products, seed {seed}); later runs reuse it")
+        _build_template(target, seed, rows)
+    return target
+
+
+def _build_template(target: Path, seed: int, rows: int) -> None:
+    user = server_user()
+    work = target.with_name(target.name + ".building")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    sockets = work / "sock"
+    sockets.mkdir()
+    _chown_tree(work, user)
+    data = work / "data"
+    subprocess.run(
+        [
+            find_binary("initdb"),
+            "-D",
+            str(data),
+            "-U",
+            DB_USER,
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--locale=C",
+        ],
+        check=True,
+        capture_output=True,
+        user=user,
+        group=user,
+    )
+    port = "5499"  # only the socket's file name; the build listens on no TCP port
+    server = subprocess.Popen(
+        [
+            find_binary("postgres"),
+            "-D",
+            str(data),
+            "-k",
+            str(sockets),
+            "-p",
+            port,
+            "-c",
+            "listen_addresses=",
+            "-c",
+            "fsync=off",
+            "-c",
+            "maintenance_work_mem=256MB",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        user=user,
+        group=user,
+    )
+    try:
+        psql = [
+            find_binary("psql"),
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            str(sockets),
+            "-p",
+            port,
+            "-U",
+            DB_USER,
+        ]
+        deadline = time.monotonic() + 30
+        while subprocess.run([*psql, "-d", "postgres", "-c", "select 1"], capture_output=True).returncode:
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise EnvironmentProblem(
+                    "The template PostgreSQL did not start.",
+                    details=(
+                        server.stderr.read().decode(errors="replace").splitlines()[-5:]
+                        if server.poll() is not None and server.stderr
+                        else []
+                    ),
+                    hint="check that initdb/postgres of one version are installed (`chaoslab doctor`).",
+                )
+            time.sleep(0.2)
+        subprocess.run([*psql, "-d", "postgres", "-c", f"CREATE DATABASE {DB_NAME}"], check=True)
+        for schema in SCHEMA_FILES:
+            subprocess.run([*psql, "-d", DB_NAME, "-f", str(schema)], check=True)
+        subprocess.run(
+            [
+                *psql,
+                "-d",
+                DB_NAME,
+                "-v",
+                f"seed={seed}",
+                "-v",
+                f"rows={rows}",
+                "-f",
+                str(SEED_FILE),
+            ],
+            check=True,
+        )
+        subprocess.run([*psql, "-d", DB_NAME, "-c", "CHECKPOINT"], check=True)
+    finally:
+        server.send_signal(2)  # SIGINT: fast shutdown, a clean cluster to copy
+        server.wait(timeout=60)
+    shutil.rmtree(sockets)
+    work.rename(target)
+
+
+class Postgres(NoPreparation):
+    """The shop's database."""
+
+    name = "postgres"
+
+    def prepare(self, ctx: LabContext) -> None:
+        template = ensure_template(ctx.seed, ctx.product_rows)
+        data = ctx.run.data_dir / "postgres"
+        # cp keeps ownership and is far faster than dump/restore.
+        subprocess.run(["cp", "-a", str(template / "data"), str(data)], check=True)
+        sockets = ctx.run.data_dir / "pgsock"
+        sockets.mkdir(exist_ok=True)
+        _chown_tree(sockets, server_user())
+
+    def spec(self, ctx: LabContext) -> ServiceSpec:
+        port = ctx.ports["postgres"]
+        return ServiceSpec(
+            name=self.name,
+            role="database (PostgreSQL)",
+            command=[
+                find_binary("postgres"),
+                "-D",
+                str(ctx.run.data_dir / "postgres"),
+                "-p",
+                str(port),
+                "-k",
+                str(ctx.run.data_dir / "pgsock"),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "max_connections=100",
+                "-c",
+                "shared_buffers=256MB",
+                # A small box: parallel workers would blur the single-query picture.
+                "-c",
+                "max_parallel_workers_per_gather=0",
+                # The chapter's "slow query log": statements over 1 s land in `chaoslab logs postgres`.
+                "-c",
+                "log_min_duration_statement=1000",
+                "-c",
+                "log_line_prefix=%m [%p] %q%u@%d ",
+                "-c",
+                "fsync=off",
+            ],
+            ports={"postgres": port},
+            user=server_user(),
+            stop_signal="SIGINT",
+            restart="on-failure",
+            health=HealthCheck(
+                kind="command",
+                target=[
+                    find_binary("pg_isready"),
+                    "-q",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "-U",
+                    DB_USER,
+                    "-d",
+                    DB_NAME,
+                    "-t",
+                    "1",
+                ],
+                interval_s=0.5,
+            ),
+        )

@@ -1,0 +1,38 @@
+"""Prometheus: scrapes every service with metrics and evaluates the chapter's alerts."""
+
+from __future__ import annotations
+
+from lab.observability.prometheus import write_config
+from lab.setup import find_binary
+from lab.specs.catalog.base import LabContext
+from lab.specs.model import HealthCheck, Link, ServiceSpec
+
+
+class Prometheus:
+    """A private Prometheus with generated scrape config and alerting rules."""
+
+    name = "prometheus"
+
+    def prepare(self, ctx: LabContext) -> None:
+        write_config(ctx)
+
+    def links(self, ctx: LabContext) -> list[Link]:
+        return []
+
+    def spec(self, ctx: LabContext) -> ServiceSpec:
+        port = ctx.ports["prometheus"]
+        return ServiceSpec(
+            name=self.name,
+            role="metrics and alerts (Prometheus)",
+            command=[
+                find_binary("prometheus"),
+                f"--config.file={ctx.run.config_dir / 'prometheus.yml'}",
+                f"--storage.tsdb.path={ctx.run.data_dir / 'prometheus'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--web.enable-lifecycle",
+                "--storage.tsdb.retention.time=2d",
+                "--log.level=warn",
+            ],
+            ports={"prometheus": port},
+            health=HealthCheck(kind="http", target=f"http://127.0.0.1:{port}/-/ready", interval_s=0.5),
+        )

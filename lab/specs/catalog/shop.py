@@ -1,0 +1,82 @@
+"""The shop: the chapter's e-commerce API (Flask under gunicorn) on PostgreSQL."""
+
+from __future__ import annotations
+
+import sys
+
+from lab import PROJECT_ROOT
+from lab.specs.catalog.base import LabContext
+from lab.specs.catalog.postgres import dsn
+from lab.specs.model import HealthCheck, Link, ServiceSpec
+
+# One worker so /metrics sees every request; 32 threads against a pool of 10
+# connections is the mismatch the db-pool-exhaustion incident feeds on.
+GUNICORN_THREADS = 32
+
+
+class Shop:
+    """Products, cart and checkout, with the "browse by category" feature behind a flag."""
+
+    name = "shop"
+
+    def prepare(self, ctx: LabContext) -> None:
+        return None
+
+    def links(self, ctx: LabContext) -> list[Link]:
+        return [
+            Link(
+                name="shop-postgres",
+                listen_port=ctx.ports["shop-postgres"],
+                upstream_port=ctx.ports["postgres"],
+            ),
+            Link(
+                name="shop-redis",
+                listen_port=ctx.ports["shop-redis"],
+                upstream_port=ctx.ports["redis"],
+            ),
+        ]
+
+    def spec(self, ctx: LabContext) -> ServiceSpec:
+        port = ctx.ports["shop"]
+        env = {
+            "CHAOSLAB_DATABASE_URL": dsn(ctx.ports["shop-postgres"]),
+            "CHAOSLAB_REDIS_URL": f"redis://127.0.0.1:{ctx.ports['shop-redis']}/0",
+            "CHAOSLAB_FLAGS_FILE": str(ctx.run.config_dir / "flags.json"),
+            "CHAOSLAB_TRACES_FILE": str(ctx.run.traces_dir / "shop.jsonl"),
+            "OTEL_SERVICE_NAME": "shop",
+            "SHOP_DB_POOL_SIZE": "10",
+            # Short enough that a starved pool turns into some 503s, as in the chapter.
+            "SHOP_DB_POOL_TIMEOUT": "0.5",
+            "PYTHONUNBUFFERED": "1",
+            **ctx.env_overrides.get(self.name, {}),
+        }
+        return ServiceSpec(
+            name=self.name,
+            role="e-commerce API (Flask + gunicorn)",
+            command=[
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                "1",
+                "--worker-class",
+                "gthread",
+                "--threads",
+                str(GUNICORN_THREADS),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--graceful-timeout",
+                "5",
+                "--timeout",
+                "60",
+                # gunicorn 27 would share one control socket in $HOME between labs.
+                "--no-control-socket",
+                "services.shop.app:app",
+            ],
+            cwd=str(PROJECT_ROOT),
+            env=env,
+            ports={"http": port},
+            depends_on=["postgres", "redis", "toxiproxy"],
+            # Liveness, not /readyz: readiness goes through the pool, which the incident starves.
+            health=HealthCheck(kind="http", target=f"http://127.0.0.1:{port}/healthz", interval_s=1.0),
+        )

@@ -1,0 +1,1 @@
+"""Services that chaoslab runs and breaks: each is a small, instrumented web app."""

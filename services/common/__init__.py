@@ -1,0 +1,1 @@
+"""Observability and feature flags shared by every lab service."""

@@ -1,0 +1,1 @@
+"""The e-commerce API used by the database-connection-exhaustion scenario."""

@@ -1,0 +1,112 @@
+"""The scenario schema and loader: good files load, bad files get one precise sentence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lab.errors import UsageError
+from lab.scenarios import list_scenarios, load_scenario
+from lab.scenarios.catalog import SCENARIOS_DIR, parse_scenario
+from lab.scenarios.model import Check
+
+
+def test_every_shipped_scenario_loads() -> None:
+    ids = [s.id for s in list_scenarios()]
+    assert "db-pool-exhaustion" in ids
+
+
+def test_db_pool_exhaustion_matches_the_chapter() -> None:
+    scenario = load_scenario("db-pool-exhaustion")
+    assert scenario.symptoms.alerts_firing == [
+        "APIServiceP99Latency",
+        "DatabaseConnectionPoolUsage",
+        "HTTP5xxErrorRate",
+    ]
+    assert scenario.symptoms.alerts_within_s == 30
+    assert scenario.data.products >= 1_000_000
+    assert "CREATE INDEX" in scenario.fix.steps[0].sql  # type: ignore[union-attr]
+    assert {m.id: m.expect for m in scenario.mitigations} == {
+        "flag-off": "recovers",
+        "bigger-pool": "partial",
+    }
+    assert len(scenario.hints) >= 3
+
+
+def test_same_seed_draws_same_variant() -> None:
+    scenario = load_scenario("db-pool-exhaustion")
+    assert scenario.variant(7).id == scenario.variant(7).id
+
+
+def test_unknown_scenario_lists_the_known_ones() -> None:
+    with pytest.raises(UsageError) as info:
+        load_scenario("no-such-thing")
+    assert "db-pool-exhaustion" in (info.value.hint or "")
+
+
+def _broken_copy(tmp_path: Path, mutate) -> Path:
+    data = yaml.safe_load((SCENARIOS_DIR / "db-pool-exhaustion" / "scenario.yaml").read_text())
+    mutate(data)
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_bad_field_names_file_line_and_field(tmp_path: Path) -> None:
+    path = _broken_copy(tmp_path, lambda d: d["load"].update(users=-3))
+    with pytest.raises(UsageError) as info:
+        parse_scenario(path)
+    message = info.value.message
+    assert str(path) in message
+    assert "`load.users`" in message
+    line = int(message.split(f"{path}:")[1].split(":")[0])
+    assert "users: -3" in path.read_text().splitlines()[line - 1]
+
+
+def test_unknown_fault_kind_is_named(tmp_path: Path) -> None:
+    path = _broken_copy(tmp_path, lambda d: d["variants"][0]["faults"][0].update(kind="meteor"))
+    with pytest.raises(UsageError) as info:
+        parse_scenario(path)
+    assert "variants.0.faults.0" in info.value.message
+    assert "meteor" in info.value.message
+
+
+def test_check_on_unknown_probe_is_refused(tmp_path: Path) -> None:
+    path = _broken_copy(tmp_path, lambda d: d["recovery"]["checks"].append({"probe": "nope", "below": 1}))
+    with pytest.raises(UsageError, match="probe 'nope'"):
+        parse_scenario(path)
+
+
+def test_unknown_alert_is_refused(tmp_path: Path) -> None:
+    path = _broken_copy(tmp_path, lambda d: d["symptoms"]["alerts_firing"].append("DiskFull"))
+    with pytest.raises(UsageError, match="DiskFull"):
+        parse_scenario(path)
+
+
+def test_broken_yaml_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "scenario.yaml"
+    path.write_text("id: x\ntitle: [unclosed\nchapter: y\n")
+    with pytest.raises(UsageError, match=r"scenario.yaml:\d+: not valid YAML"):
+        parse_scenario(path)
+
+
+@pytest.mark.parametrize(
+    ("check", "value", "expected"),
+    [
+        (Check(probe="p", above=0.5), 0.6, True),
+        (Check(probe="p", above=0.5), 0.5, False),
+        (Check(probe="p", below=0.1), None, False),
+        (Check(probe="p", equals=True), True, True),
+        (Check(probe="p", contains="Seq Scan"), "Limit / Sort / Seq Scan on products", True),
+        (Check(probe="p", not_contains="Seq Scan"), "Index Scan on products", True),
+    ],
+)
+def test_check_conditions(check: Check, value: object, expected: bool) -> None:
+    assert check.holds(value) is expected
+
+
+def test_check_needs_exactly_one_condition() -> None:
+    with pytest.raises(ValueError, match="exactly one"):
+        Check(probe="p", above=1, below=2)

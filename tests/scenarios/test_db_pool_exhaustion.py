@@ -1,0 +1,133 @@
+"""Case study 1 end to end: the fault shows the chapter's symptoms and the fixes restore health.
+
+The thresholds are the chapter's, written here again (not read from scenario.yaml)
+so that loosening the scenario file cannot make this test pass.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from lab.lifecycle import run_scenario
+from lab.runs import Run, Timeline
+from lab.scenarios import load_scenario
+
+pytestmark = pytest.mark.scenario
+
+SCENARIO = "db-pool-exhaustion"
+
+
+def phase(outcome, name):
+    return next(p for p in outcome.phases if p.name == name)
+
+
+def check(phase_result, label):
+    return next(c for c in phase_result.checks if c.label == label)
+
+
+def test_run_reproduces_the_incident_and_the_index_fixes_it(port_base: int) -> None:
+    outcome = run_scenario(load_scenario(SCENARIO), seed=1, port_base=port_base, echo=lambda _: None)
+    assert outcome.error is None, outcome.error
+    assert [p.name for p in outcome.phases] == ["baseline", "symptoms", "recovery"]
+    assert outcome.ok, [
+        (p.name, [(c.label, c.value) for c in p.checks if not c.held]) for p in outcome.phases
+    ]
+
+    baseline, symptoms, recovery = outcome.phases
+    assert baseline.summary["p99_latency"] <= 0.050
+    assert symptoms.summary["p99_latency"] >= 0.5
+    assert symptoms.summary["pool_usage"] >= 0.95
+    assert symptoms.summary["error_rate_5xx"] > baseline.summary["error_rate_5xx"]
+    for alert in ("APIServiceP99Latency", "DatabaseConnectionPoolUsage", "HTTP5xxErrorRate"):
+        fired = check(symptoms, f"alert {alert}")
+        assert fired.at_s is not None and fired.at_s <= 30, (alert, fired)
+    assert "Seq Scan on products" in str(check(symptoms, "category_query_plan").value)
+    assert check(symptoms, "category_queries_active").value >= 1
+    assert recovery.summary["p99_latency"] <= 0.100
+    assert recovery.summary["pool_usage"] <= 0.50
+    assert recovery.firing == []
+
+    events = [e["event"] for e in Timeline(Run.load(outcome.run_id).timeline_path).events()]
+    for expected in ("lab_up", "load_started", "fault_injected", "fix_applied", "verified", "lab_down"):
+        assert expected in events
+
+
+def test_turning_the_flag_off_mitigates(port_base: int) -> None:
+    outcome = run_scenario(
+        load_scenario(SCENARIO), seed=2, port_base=port_base, mitigation="flag-off", echo=lambda _: None
+    )
+    assert outcome.ok, outcome.error or [(c.label, c.value) for p in outcome.phases for c in p.checks]
+    mitigation = phase(outcome, "mitigation flag-off")
+    assert mitigation.summary["p99_latency"] <= 0.100
+
+
+def test_a_bigger_pool_only_partly_helps(port_base: int) -> None:
+    outcome = run_scenario(
+        load_scenario(SCENARIO), seed=3, port_base=port_base, mitigation="bigger-pool", echo=lambda _: None
+    )
+    assert outcome.ok, outcome.error or [(c.label, c.value) for p in outcome.phases for c in p.checks]
+    # Latency stays above the alert threshold: more connections only queue more scans.
+    assert phase(outcome, "mitigation bigger-pool").summary["p99_latency"] > 0.25
+
+
+def test_learner_investigates_with_real_tools_and_their_own_fix_verifies(chaoslab) -> None:
+    started = chaoslab("start", SCENARIO, "--seed", "4")
+    assert started.returncode == 0, started.stderr
+    assert "INCIDENT" in started.stdout
+    for alert in ("APIServiceP99Latency", "DatabaseConnectionPoolUsage", "HTTP5xxErrorRate"):
+        assert alert in started.stdout
+
+    status = chaoslab("status")
+    assert status.returncode == 0, status.stderr
+    assert re.search(r"shop\s.*healthy", status.stdout)
+
+    # The chapter's investigation: pg_stat_activity shows the query, EXPLAIN ANALYZE the Seq Scan.
+    activity = chaoslab(
+        "psql", "-c", "SELECT query FROM pg_stat_activity WHERE datname = 'shop' AND state = 'active'"
+    )
+    assert "WHERE category" in activity.stdout, activity.stdout
+    explain = chaoslab(
+        "psql",
+        "-c",
+        "EXPLAIN ANALYZE SELECT id, sku, name, category, price FROM products "
+        "WHERE category = 'books-0007' ORDER BY price DESC LIMIT 20",
+    )
+    assert "Seq Scan on products" in explain.stdout
+
+    not_yet = chaoslab("verify")
+    assert not_yet.returncode == 1, not_yet.stdout
+
+    hint = chaoslab("hint")
+    assert "hint 1 of" in hint.stdout
+
+    # Not the lab's reference fix: a learner's own, different index must verify too.
+    own_fix = chaoslab("psql", "-c", "CREATE INDEX learner_idx ON products (category, price DESC)")
+    assert own_fix.returncode == 0, own_fix.stderr
+    verified = chaoslab("verify", "--wait", "120")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+    stopped = chaoslab("stop")
+    assert stopped.returncode == 0
+    assert chaoslab("status").returncode == 2  # no lab any more: a usage error, said in one sentence
+
+
+def test_env_exports_point_at_a_working_lab(chaoslab) -> None:
+    assert chaoslab("start", SCENARIO, "--no-fault").returncode == 0
+    exports = dict(line.removeprefix("export ").split("=", 1) for line in chaoslab("env").stdout.splitlines())
+    for key in (
+        "CHAOSLAB_POSTGRES_DSN",
+        "CHAOSLAB_SHOP_URL",
+        "CHAOSLAB_PROMETHEUS_URL",
+        "CHAOSLAB_TOXIPROXY_URL",
+    ):
+        assert key in exports
+    import requests
+
+    shop = exports["CHAOSLAB_SHOP_URL"].strip("'")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and requests.get(f"{shop}/readyz", timeout=5).status_code != 200:
+        time.sleep(0.2)
+    assert requests.get(f"{shop}/products/1", timeout=5).json()["id"] == 1
