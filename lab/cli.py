@@ -395,21 +395,20 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except (typer.BadParameter, typer.Abort) as exc:
-        err.print(f"[red]error:[/] {exc}")
-        sys.exit(2)
+    except typer.Abort:
+        sys.exit(130)
     except KeyboardInterrupt:
         err.print(
             "interrupted; the lab of a `run` is taken down, a started lab keeps running (`chaoslab stop`)."
         )
         sys.exit(130)
-    except Exception as exc:
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2)
-        raise
+    except typer.TyperException as exc:  # usage errors: unknown option, missing argument
+        show = getattr(exc, "show", None)
+        if show:
+            show()
+        else:
+            err.print(f"[red]error:[/] {exc}")
+        sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -45,11 +45,16 @@ def _block_is_free(base: int, size: int = 32) -> bool:
     return True
 
 
-@pytest.fixture
-def port_base() -> int:
-    """The base of a block of ports nobody listens on, different for every test."""
+def free_port_base() -> int:
+    """The base of a block of ports nobody listens on, different for every call."""
     for _ in range(50):
         base = 16000 + 40 * next(_port_blocks)
         if _block_is_free(base):
             return base
     raise RuntimeError("no free block of ports between 16000 and 18000")
+
+
+@pytest.fixture
+def port_base() -> int:
+    """A block of free ports for this test."""
+    return free_port_base()

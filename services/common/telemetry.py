@@ -5,6 +5,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 
 # The Flask instrumentation latches this on first use: it must be set before any instrumentor
@@ -30,6 +31,7 @@ UNINSTRUMENTED_PATHS = "healthz,readyz,metrics"
 
 _RECORD_FIELDS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 _install_lock = threading.Lock()
+access_log = logging.getLogger("access")
 _installed_service: str | None = None
 
 
@@ -102,9 +104,29 @@ def _metrics_view() -> flask.Response:
     return flask.Response(generate_latest(REGISTRY), mimetype=CONTENT_TYPE_LATEST)
 
 
+def _log_request(response: flask.Response) -> flask.Response:
+    # One JSON access-log line per request, inside the request's span so it carries the trace id.
+    request = flask.request
+    if request.path.strip("/") not in UNINSTRUMENTED_PATHS.split(","):
+        started = flask.g.get("chaoslab_started")
+        access_log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.full_path.rstrip("?"),
+                "route": request.url_rule.rule if request.url_rule else None,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
+            },
+        )
+    return response
+
+
 def setup_telemetry(service_name: str, app: flask.Flask) -> metrics.Meter:
-    """Install process-wide telemetry, instrument `app`, add `/metrics`; return a meter."""
+    """Install process-wide telemetry, instrument `app`, add `/metrics` and access logs; return a meter."""
     _install_providers(service_name)
     FlaskInstrumentor().instrument_app(app, excluded_urls=UNINSTRUMENTED_PATHS)
     app.add_url_rule("/metrics", "metrics", _metrics_view)
+    app.before_request(lambda: setattr(flask.g, "chaoslab_started", time.perf_counter()))
+    app.after_request(_log_request)
     return metrics.get_meter(service_name)

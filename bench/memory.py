@@ -1,0 +1,59 @@
+"""Resident memory of the whole lab: every process carrying the run's label, under load and under the fault."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import defaultdict
+
+import psutil
+from lab_home import private_home
+
+from lab.lifecycle import inject, start_lab, start_load, stop_lab
+from lab.runtimes.local.runtime import processes_of_run
+from lab.scenarios import load_scenario
+
+
+def footprint(run_id: str) -> tuple[float, float, dict[str, float]]:
+    """Total RSS and PSS in MiB, and PSS per service (PSS shares PostgreSQL's shared buffers fairly)."""
+    rss = pss = 0.0
+    per_service: dict[str, float] = defaultdict(float)
+    for proc in processes_of_run(run_id):
+        try:
+            info = proc.memory_full_info()
+            service = proc.environ().get("CHAOSLAB_SERVICE", "supervisor")
+        except psutil.Error:
+            continue
+        rss += info.rss / 2**20
+        pss += info.pss / 2**20
+        per_service[service] += info.pss / 2**20
+    return rss, pss, dict(per_service)
+
+
+def report(label: str, run_id: str) -> None:
+    rss, pss, per_service = footprint(run_id)
+    parts = ", ".join(f"{name} {mib:.0f}" for name, mib in sorted(per_service.items(), key=lambda kv: -kv[1]))
+    print(f"{label}: PSS {pss:.0f} MiB (RSS sum {rss:.0f} MiB) — {parts}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port-base", type=int, default=15600)
+    parser.add_argument("--settle", type=float, default=20, help="seconds of traffic before each reading")
+    args = parser.parse_args()
+    scenario = load_scenario("db-pool-exhaustion")
+    with private_home():
+        live = start_lab(scenario, seed=1, port_base=args.port_base, echo=lambda _: None)
+        try:
+            start_load(live)
+            time.sleep(args.settle)  # a fixed span of traffic, then a reading
+            report("under load (baseline)", live.run.id)
+            inject(live)
+            time.sleep(args.settle)
+            report("under the fault", live.run.id)
+        finally:
+            stop_lab(live.run)
+
+
+if __name__ == "__main__":
+    main()
