@@ -1,4 +1,4 @@
-"""Resident memory of the whole lab: every process carrying the run's label, under load and under the fault."""
+"""Resident memory of the whole lab (every process with the run's label), under load and under the fault."""
 
 from __future__ import annotations
 

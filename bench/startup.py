@@ -27,7 +27,8 @@ def main() -> None:
             if attempt:
                 figures.append(elapsed)
             print(f"{'run ' + str(attempt) if attempt else 'warm-up'}: {elapsed:.2f} s to healthy")
-    print(f"start → all {len(scenario.services)} services healthy, warm ({args.runs} runs): {spread(figures)} s")
+    count = len(scenario.services)
+    print(f"start → all {count} services healthy, warm ({args.runs} runs): {spread(figures)} s")
 
 
 if __name__ == "__main__":
