@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-from lab import lifecycle
+from lab import lifecycle, releases
 from lab.errors import LabError, NotHealthy, UsageError
 from lab.live import LiveLab
 from lab.reports.summary import checks_table, format_value, outcome_view
@@ -337,6 +337,37 @@ def mitigate(mitigation_id: Annotated[str, typer.Argument(metavar="MITIGATION")]
     live = lifecycle.open_lab()
     lifecycle.apply_mitigation(live, mitigation_id)
     console.print(f"applied mitigation {mitigation_id}")
+
+
+@app.command()
+def deploy(service: str) -> None:
+    """Redeploy a service from its working copy (after you edited the code shown by `chaoslab code`)."""
+    live = lifecycle.open_lab()
+    lifecycle.deploy(live, service)
+    console.print(f"{service} redeployed from {live.run.source_dir / 'services' / service}")
+
+
+@app.command()
+def rollback(service: str) -> None:
+    """Roll a service back to the release shipped with the lab, and restart it."""
+    live = lifecycle.open_lab()
+    lifecycle.rollback(live, service)
+    console.print(f"{service} rolled back to the shipped release")
+
+
+@app.command()
+def code(
+    service: str,
+    show_diff: Annotated[bool, typer.Option("--diff", help="Show what the deployed code changed.")] = False,
+) -> None:
+    """Where a service's deployed code is (edit it there, then `chaoslab deploy`), or its diff."""
+    live = lifecycle.open_lab()
+    if show_diff:
+        console.print(
+            releases.diff(live.run.source_dir, service) or "(the deployed code is the shipped release)"
+        )
+        return
+    print(releases.service_dir(live.run.source_dir, service))
 
 
 @app.command()

@@ -7,10 +7,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from lab import PROJECT_ROOT
+from lab import PROJECT_ROOT, releases
 from lab.errors import EnvironmentProblem, LabError, UsageError
 from lab.faults import FaultStep
 from lab.live import LiveLab
+from lab.releases import create_working_copy
 from lab.runs import Run, Timeline, current_run, require_current_run
 from lab.runs.run import clear_current, mark_current
 from lab.runtimes import RUNTIMES, runtime_for
@@ -89,6 +90,7 @@ def start_lab(
     try:
         ctx = live.context()
         live.flags.write(dict(scenario.flags))
+        create_working_copy(run.source_dir)
         for name in scenario.services:
             DEFINITIONS[name].prepare(ctx)
         echo(f"starting {len(scenario.services)} services ({', '.join(scenario.services)})")
@@ -161,6 +163,22 @@ def apply_mitigation(live: LiveLab, mitigation_id: str) -> None:
             hint=f"known: {', '.join(found) or 'none'}.",
         )
     _apply_steps(live, list(found[mitigation_id].steps), "mitigation_applied", mitigation=mitigation_id)
+
+
+def deploy(live: LiveLab, service: str) -> None:
+    """Restart a service from its (possibly edited) working copy."""
+    releases.service_dir(live.run.source_dir, service)
+    live.restart(service)
+    Timeline(live.run.timeline_path).record(
+        "deployed", service=service, diff=bool(releases.diff(live.run.source_dir, service))
+    )
+
+
+def rollback(live: LiveLab, service: str) -> None:
+    """Restore the shipped release of a service and restart it (the mitigation for a bad deploy)."""
+    releases.restore(live.run.source_dir, service)
+    live.restart(service)
+    Timeline(live.run.timeline_path).record("rolled_back", service=service)
 
 
 def stop_lab(run: Run, echo: Echo | None = None) -> None:

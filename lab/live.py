@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 
 from lab.flags import FlagStore
 from lab.observability.prometheus import PrometheusClient
 from lab.runs import Run
 from lab.runtimes import Runtime, runtime_for
 from lab.runtimes.local.supervisor import start_order
+from lab.scenarios.catalog import SCENARIOS_DIR
 from lab.scenarios.model import Scenario
 from lab.specs.catalog import DEFINITIONS, LabContext
 from lab.specs.catalog.postgres import dsn
@@ -46,6 +48,14 @@ class LiveLab:
     def service_url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
+    @property
+    def source_dir(self) -> Path:
+        return self.run.source_dir
+
+    @property
+    def scenario_dir(self) -> Path:
+        return SCENARIOS_DIR / self.scenario.id
+
     def endpoints(self) -> dict[str, str]:
         """The lab's endpoints as environment variables for other tools."""
         return {
@@ -74,15 +84,25 @@ class LiveLab:
     def specs(self) -> list[ServiceSpec]:
         """The desired services now: the scenario's, plus the load while it is on."""
         ctx = self.context()
+        state = self.run.read_state()
         specs = [DEFINITIONS[name].spec(ctx) for name in self.scenario.services]
-        if self.run.read_state().get("load_on"):
+        if state.get("load_on"):
             specs.append(DEFINITIONS["locust"].spec(ctx))
-        by_name = {s.name: s for s in specs}
+        # A generation bump is a restart with nothing else changed (a redeploy).
+        generations = state.get("generations", {})
+        by_name = {s.name: s.model_copy(update={"generation": generations.get(s.name, 0)}) for s in specs}
         return [by_name[name] for name in start_order(specs)]
 
     def apply(self, timeout_s: float = 120.0) -> None:
         """Bring the runtime in line with ``specs()``."""
         self.runtime.up(self.specs(), timeout_s=timeout_s)
+
+    def restart(self, service: str) -> None:
+        """Restart ``service`` (from its working copy) and wait until it is healthy."""
+        generations = self.run.read_state().get("generations", {})
+        generations[service] = generations.get(service, 0) + 1
+        self.run.write_state(generations=generations)
+        self.apply()
 
     def set_env(self, service: str, env: dict[str, str | None]) -> dict[str, str | None]:
         """Change a service's environment and restart it; returns the previous overrides."""

@@ -48,7 +48,8 @@ def _block_is_free(base: int, size: int = 32) -> bool:
 def free_port_base() -> int:
     """The base of a block of ports nobody listens on, different for every call."""
     for _ in range(50):
-        base = 16000 + 40 * next(_port_blocks)
+        # Separate pytest processes on one machine set CHAOSLAB_TEST_PORT_START apart.
+        base = int(os.environ.get("CHAOSLAB_TEST_PORT_START", "16000")) + 40 * next(_port_blocks)
         if _block_is_free(base):
             return base
     raise RuntimeError("no free block of ports between 16000 and 18000")

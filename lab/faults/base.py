@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -26,7 +27,21 @@ class LabAccess(Protocol):
     @property
     def toxiproxy_url(self) -> str: ...
 
+    @property
+    def source_dir(self) -> Path:
+        """The run's working copy of the services' code (what is deployed)."""
+        ...
+
+    @property
+    def scenario_dir(self) -> Path:
+        """The scenario's folder (patches, notes)."""
+        ...
+
     def service_url(self, service: str) -> str: ...
+
+    def restart(self, service: str) -> None:
+        """Restart a service from its working copy, as a deploy would."""
+        ...
 
     def set_env(self, service: str, env: dict[str, str | None]) -> dict[str, str | None]:
         """Change a service's environment and restart it; returns the previous values."""

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 SCRAPE_INTERVAL = "2s"
 
 # Services that expose /metrics, and the port name they expose it on.
-SCRAPED = {"shop": "shop", "toxiproxy": "toxiproxy"}
+SCRAPED = {"shop": "shop", "profile": "profile", "frontend": "frontend", "toxiproxy": "toxiproxy"}
 
 
 def write_config(ctx: LabContext) -> None:

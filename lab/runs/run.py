@@ -94,6 +94,11 @@ class Run:
         return self.dir / "config"
 
     @property
+    def source_dir(self) -> Path:
+        """The working copy of the services' code this run deploys."""
+        return self.dir / "src"
+
+    @property
     def traces_dir(self) -> Path:
         return self.dir / "traces"
 

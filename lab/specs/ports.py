@@ -17,8 +17,14 @@ OFFSETS: dict[str, int] = {
     "toxiproxy": 2,
     "prometheus": 3,
     "shop": 10,
+    "profile": 11,
+    "frontend": 12,
+    "social": 13,
     "shop-postgres": 20,
     "shop-redis": 21,
+    "profile-postgres": 22,
+    "profile-redis": 23,
+    "frontend-social": 24,
 }
 
 

@@ -142,3 +142,23 @@ def test_a_killed_database_is_restarted_by_policy(live: LiveLab) -> None:
         30,
         "the shop to reconnect",
     )
+
+
+def test_a_release_is_deployed_to_the_working_copy_and_rolled_back(live: LiveLab) -> None:
+    from pathlib import Path
+
+    from lab.faults.release import ReleaseFault
+    from lab.lifecycle import rollback
+
+    healthz = f"{live.service_url('shop')}/healthz"
+    patch = Path(__file__).parent / "data" / "shop-healthz-release.patch"
+    release = ReleaseFault(service="shop", patch=str(patch), version="v-test")
+    memento = release.inject(live)
+    assert requests.get(healthz, timeout=5).json().get("release") == "v-test"
+    assert "v-test" in (live.run.source_dir / "services" / "shop" / "app.py").read_text()
+    release.revert(live, memento)
+    assert "release" not in requests.get(healthz, timeout=5).json()
+
+    release.inject(live)
+    rollback(live, "shop")  # the learner's mitigation: back to the shipped release
+    assert "release" not in requests.get(healthz, timeout=5).json()

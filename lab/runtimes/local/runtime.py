@@ -31,13 +31,21 @@ def last_lines(path: Path, count: int = 8) -> list[str]:
 
 
 def processes_of_run(run_id: str) -> list[psutil.Process]:
-    """Every live process carrying the run's label in its environment."""
+    """Every live process of the run: its label in the environment, or its cwd in the run folder.
+
+    Redis and PostgreSQL rewrite their process titles over their environment, so
+    the label is not always readable; their working directory (inside the run
+    folder, where the supervisor starts every service) always is.
+    """
+    from lab.runs.run import state_home
+
+    run_dir = str(state_home() / "runs" / run_id)
     found = []
     for proc in psutil.process_iter(["pid"]):
         try:
             if proc.pid == os.getpid():
                 continue
-            if proc.environ().get(RUN_ID_ENV) == run_id:
+            if proc.environ().get(RUN_ID_ENV) == run_id or (proc.cwd() + "/").startswith(run_dir + "/"):
                 found.append(proc)
         except (psutil.Error, OSError):
             continue

@@ -170,7 +170,7 @@ class Supervisor:
         try:
             managed.proc = subprocess.Popen(
                 argv,
-                cwd=spec.cwd,
+                cwd=spec.cwd or str(self.run_dir),  # also how leftovers are found by cwd
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,

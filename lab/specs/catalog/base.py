@@ -24,6 +24,10 @@ class LabContext:
     # Per-service environment changes made at run time (e.g. a bigger pool).
     env_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
 
+    def app_env(self) -> dict[str, str]:
+        """Environment every app service gets: its code comes from the run's working copy."""
+        return {"PYTHONPATH": str(self.run.source_dir), "PYTHONUNBUFFERED": "1"}
+
     @property
     def links(self) -> list[Link]:
         """Every Toxiproxy link of the lab's services."""

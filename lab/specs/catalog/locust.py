@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from lab import PROJECT_ROOT
 from lab.errors import UsageError
 from lab.specs.catalog.base import LabContext, NoPreparation
 from lab.specs.model import ServiceSpec
@@ -47,7 +46,7 @@ class Locust(NoPreparation):
                 "--stop-timeout",
                 "2",
             ],
-            cwd=str(PROJECT_ROOT),
+            cwd=str(ctx.run.dir),
             env={
                 "CHAOSLAB_SEED": str(ctx.seed),
                 "CHAOSLAB_MAX_REQUESTS": str(plan.max_requests),

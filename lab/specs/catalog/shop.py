@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from lab import PROJECT_ROOT
 from lab.specs.catalog.base import LabContext
 from lab.specs.catalog.postgres import dsn
 from lab.specs.model import HealthCheck, Link, ServiceSpec
@@ -47,7 +46,7 @@ class Shop:
             "SHOP_DB_POOL_SIZE": "10",
             # Short enough that a starved pool turns into some 503s, as in the chapter.
             "SHOP_DB_POOL_TIMEOUT": "0.5",
-            "PYTHONUNBUFFERED": "1",
+            **ctx.app_env(),
             **ctx.env_overrides.get(self.name, {}),
         }
         return ServiceSpec(
@@ -73,7 +72,7 @@ class Shop:
                 "--no-control-socket",
                 "services.shop.app:app",
             ],
-            cwd=str(PROJECT_ROOT),
+            cwd=str(ctx.run.source_dir),
             env=env,
             ports={"http": port},
             depends_on=["postgres", "redis", "toxiproxy"],
