@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import time
 from collections import defaultdict
+from pathlib import Path
 
 import psutil
 from lab_home import private_home
 
 from lab.lifecycle import inject, start_lab, start_load, stop_lab
+from lab.runs.run import RUN_ID_ENV
 from lab.runtimes.local.runtime import processes_of_run
 from lab.scenarios import load_scenario
 
@@ -21,7 +23,11 @@ def footprint(run_id: str) -> tuple[float, float, dict[str, float]]:
     for proc in processes_of_run(run_id):
         try:
             info = proc.memory_full_info()
-            service = proc.environ().get("CHAOSLAB_SERVICE", "supervisor")
+            # Redis and PostgreSQL overwrite their environment with their titles; their cwd tells.
+            env = proc.environ()
+            service = env.get("CHAOSLAB_SERVICE") or (
+                "supervisor" if RUN_ID_ENV in env else Path(proc.cwd()).name
+            )
         except psutil.Error:
             continue
         rss += info.rss / 2**20
