@@ -18,7 +18,7 @@ install() {
   "$venv/bin/pip" install -q --disable-pip-version-check -r requirements.lock
   "$venv/bin/pip" install -q --disable-pip-version-check --no-deps -e .
   # PostgreSQL, Redis, Prometheus from Debian; Toxiproxy built with `go install` (pinned).
-  "$venv/bin/python" -m lab.setup.binaries
+  "$venv/bin/python" -m lab.setup
 }
 
 command=${1:-help}

@@ -6,7 +6,6 @@ import glob
 import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,8 +139,3 @@ def install_missing(echo=print) -> list[str]:
             hint="; ".join(BINARIES[m].install_hint for m in still),
         )
     return done
-
-
-if __name__ == "__main__":  # used by chaoslab.sh before the package's CLI is importable
-    for line in install_missing():
-        print(f"installed {line}", file=sys.stderr)
