@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import socket
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import psutil
 import pytest
@@ -16,17 +15,9 @@ from lab.runs import Run, Timeline
 from lab.runtimes.local.runtime import LocalRuntime, processes_of_run
 from lab.runtimes.local.supervisor import start_order
 from lab.specs.model import HealthCheck, ServiceSpec
+from lab.waiting import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
 
 
 @pytest.fixture
