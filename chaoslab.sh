@@ -2,7 +2,7 @@
 # One entry point that does all set-up on a fresh Debian machine, then runs what you ask:
 #   ./chaoslab.sh demo    install everything, then `chaoslab run db-pool-exhaustion --seed 1`
 #   ./chaoslab.sh test    install everything, then lint, type-check and the whole test suite
-#   ./chaoslab.sh setup   install only (Python venv, PostgreSQL, Redis, Prometheus, Toxiproxy)
+#   ./chaoslab.sh setup   install only (Python venv, PostgreSQL, Redis, Prometheus, Toxiproxy, Chromium)
 #   ./chaoslab.sh ARGS    install, then `chaoslab ARGS`
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -17,7 +17,7 @@ install() {
   # The lock pins the whole dependency tree; the project itself goes in editable, without deps.
   "$venv/bin/pip" install -q --disable-pip-version-check -r requirements.lock
   "$venv/bin/pip" install -q --disable-pip-version-check --no-deps -e .
-  # PostgreSQL, Redis, Prometheus from Debian; Toxiproxy built with `go install` (pinned).
+  # PostgreSQL, Redis, Prometheus, Chromium from Debian; Toxiproxy built with `go install` (pinned).
   "$venv/bin/python" -m lab.setup
 }
 

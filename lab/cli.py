@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.live import Live
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
 from lab import lifecycle, releases
 from lab.errors import LabError, NotHealthy, UsageError
+from lab.gameday.plan import load_plan, schedule
+from lab.gameday.runner import prepare_gameday, run_gameday, team_command
+from lab.gameday.state import GameDayFolder, latest_gameday
 from lab.live import LiveLab
+from lab.observability.traces import find_traces, render
+from lab.probes.cache_consistency import find_mismatches
+from lab.reports.board import live_board
+from lab.reports.junit import ScenarioCase, write_junit
+from lab.reports.postmortem import write_postmortem
 from lab.reports.summary import checks_table, format_value, outcome_view
+from lab.reports.timings import compute_timings, format_duration
 from lab.runs import Run, Timeline, current_run
 from lab.runs.run import state_home
 from lab.scenarios import list_scenarios, load_scenario
@@ -103,7 +116,7 @@ def start(
     if no_fault:
         console.print("lab is up without a fault; `chaoslab status` to look around.")
         return
-    echo(f"letting the shop warm up ({scenario.warmup_s}s)")
+    echo(f"letting the lab warm up ({scenario.warmup_s}s)")
     time.sleep(scenario.warmup_s)
     lifecycle.inject(live)
     expected = scenario.symptoms.alerts_firing
@@ -217,16 +230,14 @@ def query(promql: Annotated[str, typer.Argument(metavar="PROMQL")]) -> None:
 def hint() -> None:
     """The next hint (each call reveals one more)."""
     live = lifecycle.open_lab()
-    shown = int(live.run.read_state().get("hints_shown", 0))
-    hints = live.scenario.hints
-    if shown >= len(hints):
-        console.print(
-            f"No more hints ({len(hints)} of {len(hints)} shown). `chaoslab fix` applies the reference fix."
-        )
+    total = len(live.scenario.hints)
+    shown = lifecycle.show_hint(live, by="learner")
+    if shown is None:
+        console.print(f"No more hints ({total} of {total} shown). `chaoslab fix` applies the reference fix.")
         return
-    live.run.write_state(hints_shown=shown + 1)
-    Timeline(live.run.timeline_path).record("hint_shown", number=shown + 1)
-    console.print(Panel(hints[shown].strip(), title=f"hint {shown + 1} of {len(hints)}"))
+    number, text = shown
+    console.print(Panel(text, title=f"hint {number} of {total}"))
+    console.print(f"[dim]every hint shown so far: {live.run.dir / 'hints.md'}[/]")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -303,11 +314,82 @@ def _last_run() -> Run:
 
 
 @app.command()
+def traces(
+    service: Annotated[
+        str | None, typer.Option("--service", help="Only traces through this service.")
+    ] = None,
+    trace_id: Annotated[
+        str | None, typer.Option("--trace-id", help="One trace (e.g. from an X-Trace-Id header).")
+    ] = None,
+    last: Annotated[int, typer.Option("--last", help="How many recent traces.")] = 10,
+) -> None:
+    """Traces as trees: service, span, duration and key attributes (cache hit, SQL, Redis key)."""
+    run = current_run() or _last_run()
+    found = find_traces(run.traces_dir, service=service, trace_id=trace_id, last=last)
+    if not found:
+        raise UsageError(
+            f"No trace {trace_id or 'yet'} in run {run.id}"
+            + (f" through {service!r}" if service and not trace_id else "")
+            + ".",
+            hint="spans are written every few seconds: send a request, wait a moment, try again.",
+        )
+    for trace in found:
+        console.print(render(trace))
+
+
+SHOWN_MISMATCHES = 20
+
+
+@app.command()
+def check(
+    what: Annotated[str, typer.Argument(metavar="WHAT", help="consistency: cached profiles vs the database")],
+) -> None:
+    """Data checks: `chaoslab check consistency` compares every cached profile with its database row."""
+    if what != "consistency":
+        raise UsageError(f"Unknown check {what!r}.", hint="chaoslab check consistency")
+    live = lifecycle.open_lab()
+    if not {"redis", "postgres"} <= set(live.scenario.services):
+        raise UsageError(f"Scenario {live.scenario.id} has no cache in front of its database to check.")
+    checked, mismatches = find_mismatches(live.redis_url, live.admin_dsn)
+    table = Table(title="cached profiles that differ from the database", title_justify="left")
+    for column in ("key", "differs in", "cache", "database", "expires in"):
+        table.add_column(column)
+    for mismatch in mismatches[:SHOWN_MISMATCHES]:
+        shown = [f for f in mismatch.fields if f not in ("version", "updated_at")]
+
+        def side(profile: dict | None, shown: list[str] = shown) -> str:
+            if profile is None:
+                return "(no row)"
+            return " · ".join([f"v{profile.get('version')}", *(f"{f}={profile.get(f)}" for f in shown)])
+
+        table.add_row(
+            mismatch.key,
+            ", ".join(mismatch.fields),
+            side(mismatch.cached),
+            side(mismatch.stored),
+            f"{mismatch.ttl_s}s",
+        )
+    if len(mismatches) > SHOWN_MISMATCHES:
+        table.caption = f"… and {len(mismatches) - SHOWN_MISMATCHES} more"
+    if mismatches:
+        console.print(table)
+        raise NotHealthy(
+            f"{len(mismatches)} of {checked} cached profiles differ from the database.",
+            hint="entries stay wrong until they expire or are deleted (`chaoslab redis-cli DEL <key>`); "
+            "fix what writes them first.",
+        )
+    console.print(f"[green]all {checked} cached profiles match the database.[/]")
+
+
+@app.command()
 def verify(
     wait: Annotated[int, typer.Option("--wait", help="Seconds to keep trying before saying no.")] = 0,
 ) -> None:
     """Check the recovery probes: exit 0 when the lab is healthy again, 1 when not."""
-    live = lifecycle.open_lab()
+    _verify(lifecycle.open_lab(), wait)
+
+
+def _verify(live: LiveLab, wait: int) -> None:
     expectation = live.scenario.recovery.model_copy(update={"within_s": max(wait, 1)})
     phase = observe(live.scenario, live, expectation, name="verify", latch=False, wait=wait > 0)
     units = {name: probe.unit for name, probe in live.scenario.probes.items()}
@@ -378,51 +460,204 @@ def stop() -> None:
         console.print("no lab is running")
         return
     lifecycle.stop_lab(run, echo=echo)
+    _write_postmortem(run)
+
+
+Note = Annotated[str | None, typer.Argument(help="What you saw or did, in a few words, for the post-mortem.")]
+
+
+@app.command()
+def ack(note: Note = None) -> None:
+    """Declare the incident seen ("we see it"); the time to detect runs until now."""
+    _declare("ack", note)
+
+
+@app.command()
+def mitigated(note: Note = None) -> None:
+    """Declare the impact on users stopped (a stop-gap is in place); the time to mitigate runs until now."""
+    _declare("mitigated", note)
+
+
+@app.command()
+def resolved(
+    note: Note = None,
+    wait: Annotated[int, typer.Option("--wait", help="Seconds to keep checking before saying no.")] = 0,
+) -> None:
+    """Declare the cause fixed, then check recovery like `verify`: resolution counts once they hold."""
+    live = lifecycle.open_lab()
+    lifecycle.declare(live, "resolved", note)
+    _verify(live, wait)
+
+
+def _declare(what: str, note: str | None) -> None:
+    live = lifecycle.open_lab()
+    entry = lifecycle.declare(live, what, note)
+    since = compute_timings(Timeline(live.run.timeline_path).events()).since_injection(entry["ts"])
+    after = f", {format_duration(since)} after the fault" if since is not None else ""
+    console.print(f"{what} recorded{after}: {lifecycle.DECLARATIONS[what]}.")
+
+
+def _pick_run(ref: str | None) -> Run:
+    if ref is None:
+        return current_run() or _last_run()
+    if Path(ref).is_dir():
+        return Run.at(Path(ref).resolve())
+    return Run.load(ref)
+
+
+def _write_postmortem(run: Run) -> None:
+    try:
+        files = write_postmortem(run)
+    except LabError as exc:
+        err.print(f"[yellow]no post-mortem draft:[/] {exc.render()}")
+        return
+    echo(f"post-mortem draft: {files.markdown} (and {files.html.name}, graphs/)")
+
+
+@app.command()
+def report(
+    run_ref: Annotated[
+        str | None,
+        typer.Argument(metavar="[RUN]", help="A run id or run folder (default: the current or last run)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder to write to (default: RUN/report).")
+    ] = None,
+) -> None:
+    """Write a run's blameless post-mortem draft: Markdown, a self-contained HTML page, PNG graphs."""
+    run_ = _pick_run(run_ref)
+    active = current_run()
+    if active is not None and active.id == run_.id and (problem := lifecycle.save_metrics(run_)):
+        err.print(f"[yellow]graphs may be missing:[/] {problem}")
+    files = write_postmortem(run_, out)
+    console.print(f"post-mortem draft: {files.markdown}")
+    console.print(f"self-contained page: {files.html}")
+    console.print(f"graphs: {', '.join(p.name for p in files.graphs) or 'none (no metrics exported)'}")
+
+
+@app.command()
+def gameday(
+    target: Annotated[str, typer.Argument(metavar="PLAN.yaml|board", help="A plan to run, or `board`.")],
+    directory: Annotated[
+        Path | None, typer.Argument(metavar="[DIR]", help="board: the game-day folder (default: the latest).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Spin the wheel with this seed instead of the plan's.")
+    ] = None,
+    port_base: PortBase = None,
+    folder_dir: Annotated[
+        Path | None, typer.Option("--dir", help="The game-day folder (default: under the state home).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate the plan and show the draws; start nothing.")
+    ] = False,
+    once: Annotated[bool, typer.Option("--once", help="board: print it once instead of live.")] = False,
+) -> None:
+    """Run a trainer's game day (`gameday plan.yaml`), or watch its scoreboard (`gameday board [DIR]`)."""
+    if target == "board":
+        folder = GameDayFolder(directory.resolve()) if directory else latest_gameday()
+        if once:
+            console.print(live_board(folder.load()))
+            return
+        with Live(live_board(folder.load()), console=console, refresh_per_second=1) as view:
+            while not (state := folder.load()).finished:
+                time.sleep(1)
+                view.update(live_board(state))
+            view.update(live_board(state))
+        return
+    if dry_run:
+        plan = load_plan(Path(target))
+        table = Table(title=f"game day {plan.name}: the draws", title_justify="left")
+        for column in ("round", "incidents (scenario, seed)", "time limit", "hints released at"):
+            table.add_column(column)
+        for round_ in schedule(plan, seed):
+            table.add_row(
+                round_.name,
+                ", ".join(f"{i.scenario} ({i.seed})" for i in round_.incidents),
+                f"{round_.time_limit_s}s",
+                ", ".join(f"+{s}s" for s in round_.hints.release_after_s) or "—",
+            )
+        console.print(table)
+        console.print(f"teams: {', '.join(plan.teams)}")
+        return
+    folder = prepare_gameday(Path(target), seed=seed, directory=folder_dir, port_base=port_base)
+    console.print(f"game day folder: {folder.dir}")
+    console.print(f"live board (another terminal): chaoslab gameday board {folder.dir}")
+    homes = {i.label: i for r in folder.load().rounds for i in r.incidents}
+    for label, incident in homes.items():
+        console.print(f"  team {label}: {team_command(incident)}", highlight=False, soft_wrap=True)
+    state = run_gameday(folder, echo=echo)
+    console.print(live_board(state))
+    console.print(f"board: {folder.dir / 'board.md'} · {folder.dir / 'board.html'}")
 
 
 @app.command()
 def run(
-    scenario_ids: Annotated[list[str], typer.Argument(metavar="SCENARIO...")],
+    scenario_ids: Annotated[list[str] | None, typer.Argument(metavar="[SCENARIO...]")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Run every scenario of the catalog.")] = False,
     seed: Seed = 1,
     port_base: PortBase = None,
     runtime: RuntimeOpt = "local",
     mitigation: Annotated[
         str | None, typer.Option("--mitigation", help="Apply this mitigation instead of the fix.")
     ] = None,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", help="Write JUnit XML here: one testcase per scenario.")
+    ] = None,
 ) -> None:
     """Run scenarios end to end: up, baseline, fault, symptoms, fix, recovery, summary, down."""
-    scenarios = [load_scenario(s) for s in scenario_ids]
+    if all_ == bool(scenario_ids):
+        raise UsageError("Name the scenarios to run, or say --all (not both).", hint="chaoslab run --all")
+    scenarios = list_scenarios() if all_ else [load_scenario(s) for s in scenario_ids or []]
     failed = []
-    for scenario in scenarios:
-        started = time.monotonic()
-        outcome = lifecycle.run_scenario(
-            scenario,
-            seed=seed,
-            port_base=port_base,
-            runtime=runtime,
-            mitigation=mitigation,
-            echo=echo,
-        )
-        console.print(outcome_view(scenario, outcome.phases))
-        if outcome.error:
-            err.print(f"[red]{outcome.error}[/]")
-        verdict = "[green]PASSED[/]" if outcome.ok else "[red]FAILED[/]"
-        console.print(
-            f"{scenario.id} (seed {seed}, variant {outcome.variant}): {verdict} in "
-            f"{time.monotonic() - started:.0f}s · run {outcome.run_id}"
-        )
-        if not outcome.ok:
-            failed.append(scenario.id)
+    cases: list[ScenarioCase] = []
+    try:
+        for scenario in scenarios:
+            started = time.monotonic()
+            outcome = lifecycle.run_scenario(
+                scenario,
+                seed=seed,
+                port_base=port_base,
+                runtime=runtime,
+                mitigation=mitigation,
+                echo=echo,
+            )
+            seconds = time.monotonic() - started
+            cases.append(
+                ScenarioCase(
+                    scenario.id, seed, outcome.variant, outcome.run_id, seconds, outcome.phases, outcome.error
+                )
+            )
+            console.print(outcome_view(scenario, outcome.phases))
+            if outcome.error:
+                err.print(f"[red]{outcome.error}[/]")
+            verdict = "[green]PASSED[/]" if outcome.ok else "[red]FAILED[/]"
+            console.print(
+                f"{scenario.id} (seed {seed}, variant {outcome.variant}): {verdict} in "
+                f"{seconds:.0f}s · run {outcome.run_id}"
+            )
+            _write_postmortem(Run.load(outcome.run_id))
+            if not outcome.ok:
+                failed.append(scenario.id)
+    finally:
+        if junit is not None:
+            echo(f"JUnit XML: {write_junit(junit, cases)}")
     if failed:
         raise typer.Exit(1)
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    # SystemExit unwinds through `finally`, so a `run` takes its lab down on SIGTERM too.
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Entry point: turn LabErrors into one clear message and the right exit code."""
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         code = app(standalone_mode=False)
     except LabError as exc:
-        err.print(f"[red]error:[/] {exc.render()}", highlight=False)
+        err.print(f"[red]error:[/] {escape(exc.render())}", highlight=False)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -11,8 +11,10 @@ from lab import PROJECT_ROOT, releases
 from lab.errors import EnvironmentProblem, LabError, UsageError
 from lab.faults import FaultStep
 from lab.live import LiveLab
+from lab.observability.prometheus import PrometheusClient
 from lab.releases import create_working_copy
 from lab.runs import Run, Timeline, current_run, require_current_run
+from lab.runs.metrics import try_export
 from lab.runs.run import clear_current, mark_current
 from lab.runtimes import RUNTIMES, runtime_for
 from lab.runtimes.local.runtime import LocalRuntime
@@ -165,6 +167,34 @@ def apply_mitigation(live: LiveLab, mitigation_id: str) -> None:
     _apply_steps(live, list(found[mitigation_id].steps), "mitigation_applied", mitigation=mitigation_id)
 
 
+DECLARATIONS = {
+    "ack": "we see it: the incident is acknowledged",
+    "mitigated": "the impact on users has stopped",
+    "resolved": "the cause is fixed",
+}
+
+
+def declare(live: LiveLab, what: str, note: str | None = None) -> dict:
+    """Record the team's own call (ack, mitigated, resolved) with an optional note."""
+    if what not in DECLARATIONS:
+        raise UsageError(f"Unknown declaration {what!r}.", hint=f"one of: {', '.join(DECLARATIONS)}.")
+    return Timeline(live.run.timeline_path).record(what, note=note, by="learner")
+
+
+def show_hint(live: LiveLab, *, by: str) -> tuple[int, str] | None:
+    """Reveal the next hint (recorded, and appended to the run's hints.md); None when all are out."""
+    shown = int(live.run.read_state().get("hints_shown", 0))
+    hints = live.scenario.hints
+    if shown >= len(hints):
+        return None
+    live.run.write_state(hints_shown=shown + 1)
+    Timeline(live.run.timeline_path).record("hint_shown", number=shown + 1, by=by)
+    text = hints[shown].strip()
+    with (live.run.dir / "hints.md").open("a") as out:
+        out.write(f"## Hint {shown + 1} of {len(hints)} ({by})\n\n{text}\n\n")
+    return shown + 1, text
+
+
 def deploy(live: LiveLab, service: str) -> None:
     """Restart a service from its (possibly edited) working copy."""
     releases.service_dir(live.run.source_dir, service)
@@ -181,9 +211,23 @@ def rollback(live: LiveLab, service: str) -> None:
     Timeline(live.run.timeline_path).record("rolled_back", service=service)
 
 
-def stop_lab(run: Run, echo: Echo | None = None) -> None:
-    """Take the lab down, sweep leftovers by the run's label, drop bulky data; keep logs."""
+def save_metrics(run: Run) -> str | None:
+    """Export the run's key signals and alert spans into its folder; None, or why it could not."""
     try:
+        scenario = load_scenario(run.info.scenario)
+    except LabError as exc:
+        return exc.message
+    if "prometheus" not in scenario.services:
+        return "this lab has no Prometheus"
+    url = f"http://127.0.0.1:{PortPlan(run.info.port_base)['prometheus']}"
+    return try_export(run, scenario, PrometheusClient(url))
+
+
+def stop_lab(run: Run, echo: Echo | None = None) -> None:
+    """Export the key metrics, take the lab down, sweep leftovers, drop bulky data; keep logs."""
+    try:
+        if problem := save_metrics(run):
+            Timeline(run.timeline_path).record("metrics_not_exported", reason=problem)
         runtime_for(run).down()
     finally:
         run.remove_data()

@@ -15,7 +15,7 @@ from lab.scenarios.model import Scenario
 from lab.specs.catalog import DEFINITIONS, LabContext
 from lab.specs.catalog.postgres import dsn
 from lab.specs.model import ServiceSpec
-from lab.specs.ports import PortPlan
+from lab.specs.ports import OFFSETS, PortPlan
 
 
 class LiveLab:
@@ -45,6 +45,11 @@ class LiveLab:
     def toxiproxy_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['toxiproxy']}"
 
+    @property
+    def redis_url(self) -> str:
+        """Straight to Redis, not through Toxiproxy, like ``admin_dsn``."""
+        return f"redis://127.0.0.1:{self.ports['redis']}/0"
+
     def service_url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
@@ -58,15 +63,21 @@ class LiveLab:
 
     def endpoints(self) -> dict[str, str]:
         """The lab's endpoints as environment variables for other tools."""
-        return {
-            "CHAOSLAB_RUN_ID": self.run.id,
-            "CHAOSLAB_POSTGRES_DSN": self.admin_dsn,
-            "CHAOSLAB_REDIS_URL": f"redis://127.0.0.1:{self.ports['redis']}/0",
-            "CHAOSLAB_SHOP_URL": self.service_url("shop"),
-            "CHAOSLAB_PROMETHEUS_URL": f"http://127.0.0.1:{self.ports['prometheus']}",
-            "CHAOSLAB_TOXIPROXY_URL": self.toxiproxy_url,
-            "CHAOSLAB_RUN_DIR": str(self.run.dir),
-        }
+        present = set(self.scenario.services)
+        found = {"CHAOSLAB_RUN_ID": self.run.id}
+        if "postgres" in present:
+            found["CHAOSLAB_POSTGRES_DSN"] = self.admin_dsn
+        if "redis" in present:
+            found["CHAOSLAB_REDIS_URL"] = self.redis_url
+        for app in self.scenario.services:
+            if app in OFFSETS and app not in ("postgres", "redis", "toxiproxy", "prometheus"):
+                found[f"CHAOSLAB_{app.upper()}_URL"] = self.service_url(app)
+        if "prometheus" in present:
+            found["CHAOSLAB_PROMETHEUS_URL"] = f"http://127.0.0.1:{self.ports['prometheus']}"
+        if "toxiproxy" in present:
+            found["CHAOSLAB_TOXIPROXY_URL"] = self.toxiproxy_url
+        found["CHAOSLAB_RUN_DIR"] = str(self.run.dir)
+        return found
 
     # -- specs ---------------------------------------------------------------
     def context(self) -> LabContext:

@@ -10,12 +10,13 @@ from lab.faults.base import Fault, LabAccess
 from lab.faults.env import EnvFault
 from lab.faults.flag import FlagFault
 from lab.faults.release import ReleaseFault
+from lab.faults.rollback import RollbackStep
 from lab.faults.sql import SqlFault
 from lab.faults.toxic import ToxicFault
 
 # The one place a new fault kind is registered: scenario files validate against this.
 FaultStep = Annotated[
-    FlagFault | SqlFault | EnvFault | ToxicFault | ReleaseFault, Field(discriminator="kind")
+    FlagFault | SqlFault | EnvFault | ToxicFault | ReleaseFault | RollbackStep, Field(discriminator="kind")
 ]
 
 __all__ = ["Fault", "FaultStep", "LabAccess"]

@@ -28,6 +28,11 @@ class LabAccess(Protocol):
     def toxiproxy_url(self) -> str: ...
 
     @property
+    def redis_url(self) -> str:
+        """Straight to Redis, not through Toxiproxy."""
+        ...
+
+    @property
     def source_dir(self) -> Path:
         """The run's working copy of the services' code (what is deployed)."""
         ...

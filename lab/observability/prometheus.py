@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 SCRAPE_INTERVAL = "2s"
 
 # Services that expose /metrics, and the port name they expose it on.
-SCRAPED = {"shop": "shop", "profile": "profile", "frontend": "frontend", "toxiproxy": "toxiproxy"}
+SCRAPED = {"shop": "shop", "profile": "profile", "frontend": "frontend-metrics", "toxiproxy": "toxiproxy"}
 
 
 def write_config(ctx: LabContext) -> None:
@@ -87,6 +87,13 @@ class PrometheusClient:
             return None
         value = float(result[0]["value"][1])
         return None if value != value else value  # NaN: no traffic in the window
+
+    def query_range(self, promql: str, start: float, end: float, step_s: float) -> list[dict[str, Any]]:
+        """A range query; the list of series, each with ``values`` as [[ts, "value"], …]."""
+        data = self._get(
+            "/api/v1/query_range", query=promql, start=f"{start:.3f}", end=f"{end:.3f}", step=f"{step_s}"
+        )
+        return data["result"]
 
     def alerts(self) -> list[dict[str, Any]]:
         """Active alerts (pending and firing)."""

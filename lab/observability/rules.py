@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 WINDOW = "20s"
+SLOW_WINDOW = "1m"
 HTTP = "http_server_request_duration_seconds"
 
 RECORDING_RULES: dict[str, list[dict[str, str]]] = {
@@ -42,6 +43,78 @@ RECORDING_RULES: dict[str, list[dict[str, str]]] = {
         {
             "record": "shop:db_pool_pending_requests",
             "expr": 'sum(db_client_connection_pending_requests{job="shop"})',
+        },
+    ],
+    # Service health only, as in the chapter: nothing here measures whether the data is right.
+    # Over a minute, not 20 s: no scenario needs the profile alerts fast, and a busy machine
+    # must not page for a few slow seconds (this is the incident that does not page).
+    "profile": [
+        {
+            "record": "profile:http_p99_seconds",
+            "expr": (
+                f'histogram_quantile(0.99, sum by (le) (rate({HTTP}_bucket{{job="profile"}}[{SLOW_WINDOW}])))'
+            ),
+        },
+        {
+            "record": "profile:http_requests_per_second",
+            "expr": f'sum(rate({HTTP}_count{{job="profile"}}[{WINDOW}]))',
+        },
+        {
+            "record": "profile:http_5xx_ratio",
+            "expr": (
+                f'(sum(rate({HTTP}_count{{job="profile",http_response_status_code=~"5.."}}[{SLOW_WINDOW}]))'
+                f" or vector(0))"
+                f' / sum(rate({HTTP}_count{{job="profile"}}[{SLOW_WINDOW}]))'
+            ),
+        },
+        {
+            "record": "profile:cache_hit_ratio",
+            "expr": (
+                f'sum(rate(cache_hits_total{{job="profile"}}[{WINDOW}])) / '
+                f'(sum(rate(cache_hits_total{{job="profile"}}[{WINDOW}]))'
+                f' + sum(rate(cache_misses_total{{job="profile"}}[{WINDOW}])))'
+            ),
+        },
+    ],
+    # The frontend's own timings start when a request thread picks the request up: a request
+    # queued behind hung ones is not in them. Busy threads and JS errors are what show it.
+    "frontend": [
+        {
+            "record": "frontend:api_p99_seconds",
+            "expr": (
+                f"histogram_quantile(0.99, sum by (le) "
+                f'(rate({HTTP}_bucket{{job="frontend",http_route!="/api/share"}}[{WINDOW}])))'
+            ),
+        },
+        {
+            "record": "frontend:share_p99_seconds",
+            "expr": (
+                f"histogram_quantile(0.99, sum by (le) "
+                f'(rate({HTTP}_bucket{{job="frontend",http_route="/api/share"}}[1m])))'
+            ),
+        },
+        {
+            "record": "frontend:http_requests_per_second",
+            "expr": f'sum(rate({HTTP}_count{{job="frontend"}}[{WINDOW}]))',
+        },
+        {
+            "record": "frontend:http_5xx_ratio",
+            "expr": (
+                f'(sum(rate({HTTP}_count{{job="frontend",http_response_status_code=~"5.."}}[1m]))'
+                f" or vector(0))"
+                f' / sum(rate({HTTP}_count{{job="frontend"}}[1m]))'
+            ),
+        },
+        {
+            "record": "frontend:busy_worker_ratio",
+            "expr": (
+                'sum(http_server_active_requests{job="frontend"})'
+                ' / sum(frontend_worker_threads{job="frontend"})'
+            ),
+        },
+        {
+            "record": "frontend:js_errors_per_minute",
+            "expr": 'sum(increase(frontend_client_errors_total{job="frontend"}[1m]))',
         },
     ],
 }
@@ -76,6 +149,42 @@ ALERT_RULES: dict[str, list[dict[str, Any]]] = {
             "annotations": {
                 "chapter_name": "HTTP_5xx_Error_Rate",
                 "summary": "Shop API 5xx error rate is {{ $value | humanizePercentage }}.",
+            },
+        },
+    ],
+    "profile": [
+        {
+            "alert": "ProfileAPIP99Latency",
+            "expr": "profile:http_p99_seconds > 1",
+            "for": "30s",
+            "labels": {"severity": "page", "service": "profile"},
+            "annotations": {
+                "chapter_name": "API_Service.P99_Latency",
+                "summary": "Profile API P99 latency is {{ $value | humanizeDuration }} (normal: ~50ms).",
+            },
+        },
+        {
+            "alert": "ProfileHTTP5xxErrorRate",
+            "expr": "profile:http_5xx_ratio > 0.05",
+            "for": "30s",
+            "labels": {"severity": "warning", "service": "profile"},
+            "annotations": {
+                "chapter_name": "HTTP_5xx_Error_Rate",
+                "summary": "Profile API 5xx error rate is {{ $value | humanizePercentage }}.",
+            },
+        },
+    ],
+    "frontend": [
+        {
+            "alert": "FrontendJSErrorRate",
+            # Normal is none at all: each one is a person whose page broke.
+            "expr": "frontend:js_errors_per_minute > 0",
+            "for": "4s",
+            "labels": {"severity": "warning", "service": "frontend"},
+            "annotations": {
+                "chapter_name": "Frontend application error rate (JavaScript errors)",
+                "summary": "The page reported {{ $value | humanize }} JavaScript errors in the last minute "
+                "(normal: none).",
             },
         },
     ],

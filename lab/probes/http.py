@@ -12,22 +12,23 @@ from lab.probes.base import Probe, Value
 
 
 class HttpProbe(Probe):
-    """GET ``path`` on ``service``: its status code (0 when unreachable) or its latency in seconds."""
+    """GET ``path`` on ``service``: its status code (0 when unreachable), latency in seconds, or body."""
 
     kind: Literal["http"] = "http"
     service: str
     path: str = "/"
-    output: Literal["status", "latency_s"] = "status"
+    output: Literal["status", "latency_s", "body"] = "status"
     timeout_s: float = 10.0
 
     def measure(self, lab: LabAccess) -> Value:
         started = time.monotonic()
         try:
-            status = requests.get(
-                lab.service_url(self.service) + self.path, timeout=self.timeout_s
-            ).status_code
+            response = requests.get(lab.service_url(self.service) + self.path, timeout=self.timeout_s)
+            status, body = response.status_code, response.text
         except requests.RequestException:
-            status = 0
+            status, body = 0, ""
+        if self.output == "body":
+            return body
         if self.output == "latency_s":
             return time.monotonic() - started
         return float(status)

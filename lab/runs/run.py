@@ -34,10 +34,16 @@ def state_home() -> Path:
 
 
 def cache_home() -> Path:
-    """Where built artefacts (database templates, tools) are kept across runs: $CHAOSLAB_CACHE."""
+    """Where built artefacts (database templates, Toxiproxy) are kept across runs and state homes.
+
+    $CHAOSLAB_CACHE, else /var/cache/chaoslab as root (the unprivileged PostgreSQL
+    user builds templates there), else ~/.cache/chaoslab.
+    """
     if env := os.environ.get("CHAOSLAB_CACHE"):
         return Path(env).resolve()
-    return state_home() / "cache"
+    if os.geteuid() == 0:
+        return Path("/var/cache/chaoslab")
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "chaoslab"
 
 
 def ensure_traversable(path: Path) -> None:
@@ -110,6 +116,11 @@ class Run:
     def state_path(self) -> Path:
         return self.dir / "state.json"
 
+    @property
+    def metrics_path(self) -> Path:
+        """Key metrics and alert spans exported from Prometheus before its data is dropped."""
+        return self.dir / "metrics.json"
+
     def log_path(self, service: str) -> Path:
         return self.logs_dir / f"{service}.log"
 
@@ -148,11 +159,22 @@ class Run:
         """Open an existing run by id."""
         directory = state_home() / "runs" / run_id
         try:
-            info = RunInfo.model_validate_json((directory / "run.json").read_text())
-        except FileNotFoundError:
+            return cls.at(directory)
+        except UsageError:
             raise UsageError(
                 f"No run {run_id!r} under {state_home() / 'runs'}.",
                 hint="`ls` that folder to see past runs.",
+            ) from None
+
+    @classmethod
+    def at(cls, directory: Path) -> Run:
+        """Open the run in ``directory`` (a game day keeps runs under several state homes)."""
+        try:
+            info = RunInfo.model_validate_json((directory / "run.json").read_text())
+        except (FileNotFoundError, NotADirectoryError):
+            raise UsageError(
+                f"{directory} is not a run folder (no run.json in it).",
+                hint="pass a run id or a folder under <state home>/runs.",
             ) from None
         return cls(directory, info)
 

@@ -22,8 +22,13 @@ class Timeline:
         return entry
 
     def events(self, event: str | None = None) -> list[dict[str, Any]]:
-        """All events, or those of one kind, in order."""
+        """All events, or those of one kind, in time order.
+
+        Alert events are derived from Prometheus when the lab goes down and are
+        appended then, so file order is not time order.
+        """
         if not self.path.exists():
             return []
         entries = [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
+        entries.sort(key=lambda e: e["ts"])
         return [e for e in entries if event is None or e["event"] == event]

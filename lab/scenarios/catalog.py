@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from lab import PROJECT_ROOT
 from lab.errors import UsageError
@@ -34,12 +34,15 @@ def _line_of(node: yaml.Node, loc: tuple[int | str, ...]) -> int:
     return line
 
 
-def parse_scenario(path: Path) -> Scenario:
-    """Read and validate one scenario.yaml."""
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_validated(path: Path, model: type[M], *, what: str, hint: str) -> M:
+    """Read a YAML file into ``model``; any problem is one error naming the file, line and field."""
     try:
         text = path.read_text()
     except FileNotFoundError:
-        raise UsageError(f"{path}: no such scenario file.") from None
+        raise UsageError(f"{path}: no such {what} file.") from None
     try:
         data: Any = yaml.safe_load(text)
         root = yaml.compose(text)
@@ -51,9 +54,9 @@ def parse_scenario(path: Path) -> Scenario:
             hint="check indentation and quoting around that line.",
         ) from None
     if not isinstance(data, dict):
-        raise UsageError(f"{path}: a scenario file must be a mapping (id:, title:, …) at the top level.")
+        raise UsageError(f"{path}: a {what} file must be a mapping (key: value, …) at the top level.")
     try:
-        return Scenario.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = tuple(first["loc"])
@@ -64,8 +67,13 @@ def parse_scenario(path: Path) -> Scenario:
             f"{path}:{line}: field `{field}`: {first['msg']}"
             + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
             + ".",
-            hint="see docs/scenario-format.md for the schema.",
+            hint=hint,
         ) from None
+
+
+def parse_scenario(path: Path) -> Scenario:
+    """Read and validate one scenario.yaml."""
+    return load_validated(path, Scenario, what="scenario", hint="see docs/scenario-format.md for the schema.")
 
 
 def list_scenarios() -> list[Scenario]:

@@ -75,6 +75,15 @@ class Expectation(Strict):
     alerts_resolved: list[str] = []
     # Alerts in alerts_firing must fire within this many seconds of injection.
     alerts_within_s: int | None = None
+    # No alert of the lab may fire during the phase (the silent incident); with alerts_within_s,
+    # the phase must also have lasted that long, the time the alerts would need to fire.
+    alerts_silent: bool = False
+
+    @model_validator(mode="after")
+    def _silent_means_no_expected_alert(self) -> Expectation:
+        if self.alerts_silent and self.alerts_firing:
+            raise ValueError("alerts_silent contradicts alerts_firing: keep one of them")
+        return self
 
 
 class Story(Strict):

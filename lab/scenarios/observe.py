@@ -104,7 +104,7 @@ def observe(
             firing = set()
         for alert in firing:
             alert_first.setdefault(alert, now - started)
-        results += _alert_results(expectation, firing, alert_first)
+        results += _alert_results(expectation, firing, alert_first, elapsed_s=now - started)
         for probe in scenario.summary_probes:
             value, _ = measure(scenario, lab, probe)
             summary[probe] = _more_extreme(summary.get(probe), value, toward_high=True) if latch else value
@@ -125,9 +125,20 @@ def observe(
 
 
 def _alert_results(
-    expectation: Expectation, firing: set[str], alert_first: dict[str, float]
+    expectation: Expectation, firing: set[str], alert_first: dict[str, float], elapsed_s: float = 0.0
 ) -> list[CheckResult]:
     results = []
+    if expectation.alerts_silent:
+        quiet_for = expectation.alerts_within_s or 0
+        results.append(
+            CheckResult(
+                label="alerts",
+                condition="none fires" + (f" for {quiet_for}s" if quiet_for else ""),
+                value=", ".join(sorted(alert_first)) or "none",
+                held=not alert_first and elapsed_s >= quiet_for,
+                at_s=min(alert_first.values()) if alert_first else None,
+            )
+        )
     for alert in expectation.alerts_firing:
         at = alert_first.get(alert)
         within = expectation.alerts_within_s

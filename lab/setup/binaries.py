@@ -1,4 +1,4 @@
-"""Locate PostgreSQL, Redis, Toxiproxy and Prometheus; install what is missing on Debian."""
+"""Locate PostgreSQL, Redis, Toxiproxy, Prometheus and Chromium; install what is missing on Debian."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ BINARIES: dict[str, Binary] = {
         Binary("redis-server", "redis-server", "apt-get install -y redis-server"),
         Binary("redis-cli", "redis-tools", "apt-get install -y redis-tools"),
         Binary("prometheus", "prometheus", "apt-get install -y prometheus"),
+        # Debian's own build: Playwright drives it by path, nothing is downloaded.
+        Binary("chromium", "chromium", "apt-get install -y chromium"),
         Binary(
             "toxiproxy-server",
             None,

@@ -20,6 +20,8 @@ OFFSETS: dict[str, int] = {
     "profile": 11,
     "frontend": 12,
     "social": 13,
+    # The frontend's metrics listener: its own thread, so a starved request pool stays visible.
+    "frontend-metrics": 14,
     "shop-postgres": 20,
     "shop-redis": 21,
     "profile-postgres": 22,

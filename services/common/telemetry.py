@@ -61,7 +61,7 @@ class JsonLogFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def _install_providers(service_name: str) -> None:
+def _install_providers(service_name: str, duration_buckets: tuple[float, ...]) -> None:
     # Global providers can be set once per process; a second Prometheus reader would also
     # duplicate every series in the shared REGISTRY.
     global _installed_service
@@ -73,7 +73,7 @@ def _install_providers(service_name: str) -> None:
 
         duration_view = View(
             instrument_name="http.server.request.duration",
-            aggregation=ExplicitBucketHistogramAggregation(HTTP_DURATION_BUCKETS),
+            aggregation=ExplicitBucketHistogramAggregation(duration_buckets),
             # error.type only repeats the 5xx status, and appearing with the first error it
             # would add a label to every series mid-run (new series in Prometheus).
             attribute_keys=HTTP_DURATION_LABELS,
@@ -122,9 +122,11 @@ def _log_request(response: flask.Response) -> flask.Response:
     return response
 
 
-def setup_telemetry(service_name: str, app: flask.Flask) -> metrics.Meter:
+def setup_telemetry(
+    service_name: str, app: flask.Flask, duration_buckets: tuple[float, ...] = HTTP_DURATION_BUCKETS
+) -> metrics.Meter:
     """Install process-wide telemetry, instrument `app`, add `/metrics` and access logs; return a meter."""
-    _install_providers(service_name)
+    _install_providers(service_name, duration_buckets)
     FlaskInstrumentor().instrument_app(app, excluded_urls=UNINSTRUMENTED_PATHS)
     app.add_url_rule("/metrics", "metrics", _metrics_view)
     app.before_request(lambda: setattr(flask.g, "chaoslab_started", time.perf_counter()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -68,3 +69,42 @@ def test_missing_binary_names_it_and_the_install_command(tmp_path: Path) -> None
     env = {"PATH": str(tmp_path), "CHAOSLAB_CACHE": str(tmp_path / "cache")}
     result = chaoslab("doctor", env=env)
     assert_one_clear_error(result, 2, "`prometheus`", "apt-get install -y prometheus", "toxiproxy")
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupting_a_run_takes_its_lab_down(port_base: int, sig: signal.Signals) -> None:
+    from lab.runs.run import state_home
+    from lab.runtimes.local.runtime import processes_of_run
+    from lab.waiting import wait_until
+
+    runs_before = set((state_home() / "runs").glob("*"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lab.cli", "run", "db-pool-exhaustion", "--port-base", str(port_base)],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        # Background jobs may inherit an ignored SIGINT; a terminal's Ctrl-C is not ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+
+        def lab_is_up() -> bool:
+            new = set((state_home() / "runs").glob("*")) - runs_before
+            return any(
+                "load_started" in (r / "timeline.jsonl").read_text()
+                for r in new
+                if (r / "timeline.jsonl").exists()
+            )
+
+        wait_until(lab_is_up, 120, "the run's lab to come up")
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + sig
+    assert "Traceback" not in stderr
+    (run_dir,) = set((state_home() / "runs").glob("*")) - runs_before
+    assert processes_of_run(run_dir.name) == []
+    assert "lab_down" in (run_dir / "timeline.jsonl").read_text()

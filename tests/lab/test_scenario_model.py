@@ -110,3 +110,28 @@ def test_check_conditions(check: Check, value: object, expected: bool) -> None:
 def test_check_needs_exactly_one_condition() -> None:
     with pytest.raises(ValueError, match="exactly one"):
         Check(probe="p", above=1, below=2)
+
+
+def test_third_party_hang_matches_the_chapter() -> None:
+    from lab.faults.release import ReleaseFault
+    from lab.faults.toxic import ToxicFault
+
+    scenario = load_scenario("third-party-hang")
+    assert scenario.story.user_reports == [
+        "The website is frozen after I log in!",
+        "Nothing happens when I click the 'Share' button.",
+    ]
+    assert scenario.symptoms.alerts_firing == ["FrontendJSErrorRate"]
+    hangs = {}
+    for variant in scenario.variants:
+        toxic = next(f for f in variant.faults if isinstance(f, ToxicFault))
+        assert toxic.link == "frontend-social"
+        hangs[toxic.type] = toxic.attributes.get("timeout", toxic.attributes.get("latency"))
+        assert any(getattr(f, "flag", None) == "social-incident" for f in variant.faults)
+    assert set(hangs) == {"timeout", "latency"} and min(hangs.values()) >= 30_000
+    assert {scenario.variant(seed).id for seed in range(4)} == {v.id for v in scenario.variants}
+    release = scenario.fix.steps[0]
+    assert isinstance(release, ReleaseFault) and release.service == "frontend"
+    assert (SCENARIOS_DIR / scenario.id / release.patch).is_file()
+    assert {m.id: m.expect for m in scenario.mitigations} == {"share-off": "recovers"}
+    assert len(scenario.hints) >= 4

@@ -63,20 +63,15 @@ class LocalRuntime(Runtime):
 
     # -- supervisor plumbing -------------------------------------------------
     def _supervisor_pid(self) -> int | None:
-        pid_file = self.run.dir / "supervisor.pid"
+        """The supervisor's pid while it lives; the pid file pairs it with its start time."""
         try:
-            pid = int(pid_file.read_text())
-        except (FileNotFoundError, ValueError):
-            return None
-        try:
-            proc = psutil.Process(pid)
-            if proc.status() == psutil.STATUS_ZOMBIE:
+            pid_text, started = (self.run.dir / "supervisor.pid").read_text().split()
+            proc = psutil.Process(int(pid_text))
+            if proc.create_time() != float(started) or proc.status() == psutil.STATUS_ZOMBIE:
                 return None
-            if proc.environ().get(RUN_ID_ENV) != self.run.id:
-                return None
-        except psutil.Error:
+        except (FileNotFoundError, ValueError, psutil.Error):
             return None
-        return pid
+        return proc.pid
 
     def _spawn_supervisor(self) -> None:
         argv = [sys.executable, "-m", "lab.runtimes.local.supervisor", str(self.run.dir)]
@@ -92,7 +87,8 @@ class LocalRuntime(Runtime):
                 start_new_session=True,  # a Ctrl-C at the terminal must not reach the lab
                 cwd=self.run.info.project_root,
             )
-        (self.run.dir / "supervisor.pid").write_text(str(proc.pid))
+        started = psutil.Process(proc.pid).create_time()
+        (self.run.dir / "supervisor.pid").write_text(f"{proc.pid} {started!r}")
 
     def _read_state(self) -> dict:
         try:
@@ -160,8 +156,12 @@ class LocalRuntime(Runtime):
 
     def status(self) -> dict[str, ServiceStatus]:
         alive = self._supervisor_pid() is not None
+        seen_services = self._read_state().get("services", {})
+        if alive and not seen_services:
+            # Spawned but not reporting yet: the lab is starting, not gone.
+            return {s.name: ServiceStatus(name=s.name, state="starting", role=s.role) for s in self.desired()}
         result = {}
-        for name, seen in self._read_state().get("services", {}).items():
+        for name, seen in seen_services.items():
             status = ServiceStatus.model_validate(seen)
             if not alive:
                 status.state = "stopped"

@@ -18,6 +18,12 @@ import hashlib
 import json
 import os
 import signal
+
+if __name__ == "__main__":
+    # Until the real handler is in place a reload request would kill us; the first
+    # reload happens anyway, so an early SIGHUP loses nothing.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
 import socket
 import subprocess
 import time

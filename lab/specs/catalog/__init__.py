@@ -4,14 +4,29 @@ from __future__ import annotations
 
 from lab.errors import UsageError
 from lab.specs.catalog.base import LabContext, ServiceDefinition
+from lab.specs.catalog.frontend import Frontend
 from lab.specs.catalog.locust import Locust
 from lab.specs.catalog.postgres import Postgres
+from lab.specs.catalog.profile import Profile
 from lab.specs.catalog.prometheus import Prometheus
 from lab.specs.catalog.redis import Redis
 from lab.specs.catalog.shop import Shop
+from lab.specs.catalog.social import Social
 from lab.specs.catalog.toxiproxy import Toxiproxy
+from lab.specs.catalog.visitors import Visitors
 
-_ALL: list[ServiceDefinition] = [Postgres(), Redis(), Toxiproxy(), Prometheus(), Shop(), Locust()]
+_ALL: list[ServiceDefinition] = [
+    Postgres(),
+    Redis(),
+    Toxiproxy(),
+    Prometheus(),
+    Shop(),
+    Profile(),
+    Social(),
+    Frontend(),
+    Visitors(),
+    Locust(),
+]
 DEFINITIONS: dict[str, ServiceDefinition] = {d.name: d for d in _ALL}
 
 

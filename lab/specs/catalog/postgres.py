@@ -21,8 +21,9 @@ from lab.specs.model import HealthCheck, ServiceSpec
 
 DB_NAME = "shop"
 DB_USER = "chaoslab"
-SCHEMA_FILES = [PROJECT_ROOT / "services" / "shop" / "schema.sql"]
-SEED_FILE = PROJECT_ROOT / "services" / "shop" / "seed.sql"
+# Every app's tables live in the one lab database; each seed file takes :seed (and may take :rows).
+SCHEMA_FILES = [PROJECT_ROOT / "services" / app / "schema.sql" for app in ("shop", "profile")]
+SEED_FILES = [PROJECT_ROOT / "services" / app / "seed.sql" for app in ("shop", "profile")]
 
 
 def server_user() -> str | None:
@@ -59,7 +60,7 @@ def dsn(port: int, *, host: str = "127.0.0.1") -> str:
 def template_dir(seed: int, rows: int) -> Path:
     """Where the seeded template cluster for (seed, rows, schema) is cached."""
     digest = hashlib.sha256()
-    for path in [*SCHEMA_FILES, SEED_FILE]:
+    for path in [*SCHEMA_FILES, *SEED_FILES]:
         digest.update(path.read_bytes())
     major = Path(find_binary("postgres")).parent.parent.name
     return cache_home() / "postgres" / f"pg{major}-seed{seed}-rows{rows}-{digest.hexdigest()[:10]}"
@@ -75,6 +76,11 @@ def ensure_template(seed: int, rows: int, echo=lambda m: print(m, file=sys.stder
             return target
         echo(f"building the database template ({rows:,} products, seed {seed}); later runs reuse it")
         _build_template(target, seed, rows)
+        # Templates of an older schema are dead weight (~250 MB each).
+        prefix = target.name.rsplit("-", 1)[0] + "-"
+        for stale in target.parent.glob(prefix + "*"):
+            if stale != target:
+                shutil.rmtree(stale, ignore_errors=True)
     return target
 
 
@@ -158,20 +164,11 @@ def _build_template(target: Path, seed: int, rows: int) -> None:
         subprocess.run([*psql, "-d", "postgres", "-c", f"CREATE DATABASE {DB_NAME}"], check=True)
         for schema in SCHEMA_FILES:
             subprocess.run([*psql, "-d", DB_NAME, "-f", str(schema)], check=True)
-        subprocess.run(
-            [
-                *psql,
-                "-d",
-                DB_NAME,
-                "-v",
-                f"seed={seed}",
-                "-v",
-                f"rows={rows}",
-                "-f",
-                str(SEED_FILE),
-            ],
-            check=True,
-        )
+        for seed_file in SEED_FILES:
+            subprocess.run(
+                [*psql, "-d", DB_NAME, "-v", f"seed={seed}", "-v", f"rows={rows}", "-f", str(seed_file)],
+                check=True,
+            )
         subprocess.run([*psql, "-d", DB_NAME, "-c", "CHECKPOINT"], check=True)
     finally:
         server.send_signal(2)  # SIGINT: fast shutdown, a clean cluster to copy
@@ -181,7 +178,7 @@ def _build_template(target: Path, seed: int, rows: int) -> None:
 
 
 class Postgres(NoPreparation):
-    """The shop's database."""
+    """The lab's database: the shop's and the profile service's tables."""
 
     name = "postgres"
 
@@ -190,9 +187,6 @@ class Postgres(NoPreparation):
         data = ctx.run.data_dir / "postgres"
         # cp keeps ownership and is far faster than dump/restore.
         subprocess.run(["cp", "-a", str(template / "data"), str(data)], check=True)
-        sockets = ctx.run.data_dir / "pgsock"
-        sockets.mkdir(exist_ok=True)
-        _chown_tree(sockets, server_user())
 
     def spec(self, ctx: LabContext) -> ServiceSpec:
         port = ctx.ports["postgres"]
@@ -205,8 +199,10 @@ class Postgres(NoPreparation):
                 str(ctx.run.data_dir / "postgres"),
                 "-p",
                 str(port),
+                # TCP only: a Unix socket path under a deep state home (a game day's team homes)
+                # passes the kernel's 107-byte limit, and every client here uses TCP anyway.
                 "-k",
-                str(ctx.run.data_dir / "pgsock"),
+                "",
                 "-c",
                 "listen_addresses=127.0.0.1",
                 "-c",

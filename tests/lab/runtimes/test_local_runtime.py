@@ -144,7 +144,7 @@ def test_unhealthy_start_reports_state_and_log_lines(runtime: LocalRuntime, port
 def test_supervisor_killed_hard_takes_its_services_along(runtime: LocalRuntime, port_base: int) -> None:
     runtime.up([web("orphan-check", port_base)], timeout_s=30)
     service_pid = runtime.status()["orphan-check"].pid
-    supervisor = psutil.Process(int((runtime.run.dir / "supervisor.pid").read_text()))
+    supervisor = psutil.Process(int((runtime.run.dir / "supervisor.pid").read_text().split()[0]))
     supervisor.kill()  # SIGKILL: no cleanup code runs in the supervisor
     wait_until(
         lambda: not psutil.pid_exists(service_pid) or psutil.Process(service_pid).status() == "zombie",

@@ -1,0 +1,76 @@
+"""The profile service: user profiles in PostgreSQL behind a Redis cache (Flask + gunicorn)."""
+
+from __future__ import annotations
+
+import sys
+
+from lab.specs.catalog.base import LabContext
+from lab.specs.catalog.postgres import dsn
+from lab.specs.model import HealthCheck, Link, ServiceSpec
+
+# One worker so /metrics sees every request; threads so that reads and updates of the same
+# profile really run at the same time, as they do behind a load balancer.
+GUNICORN_THREADS = 16
+
+
+class Profile:
+    """Profiles read cache-aside from Redis and updated in PostgreSQL."""
+
+    name = "profile"
+
+    def prepare(self, ctx: LabContext) -> None:
+        return None
+
+    def links(self, ctx: LabContext) -> list[Link]:
+        return [
+            Link(
+                name="profile-postgres",
+                listen_port=ctx.ports["profile-postgres"],
+                upstream_port=ctx.ports["postgres"],
+            ),
+            Link(
+                name="profile-redis",
+                listen_port=ctx.ports["profile-redis"],
+                upstream_port=ctx.ports["redis"],
+            ),
+        ]
+
+    def spec(self, ctx: LabContext) -> ServiceSpec:
+        port = ctx.ports["profile"]
+        env = {
+            "CHAOSLAB_DATABASE_URL": dsn(ctx.ports["profile-postgres"]),
+            "CHAOSLAB_REDIS_URL": f"redis://127.0.0.1:{ctx.ports['profile-redis']}/0",
+            "CHAOSLAB_TRACES_FILE": str(ctx.run.traces_dir / "profile.jsonl"),
+            "OTEL_SERVICE_NAME": "profile",
+            **ctx.app_env(),
+            **ctx.env_overrides.get(self.name, {}),
+        }
+        return ServiceSpec(
+            name=self.name,
+            role="user profiles API, Redis-cached (Flask + gunicorn)",
+            command=[
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                "1",
+                "--worker-class",
+                "gthread",
+                "--threads",
+                str(GUNICORN_THREADS),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--graceful-timeout",
+                "5",
+                "--timeout",
+                "60",
+                # gunicorn 27 would share one control socket in $HOME between labs.
+                "--no-control-socket",
+                "services.profile.app:app",
+            ],
+            cwd=str(ctx.run.source_dir),
+            env=env,
+            ports={"http": port},
+            depends_on=["postgres", "redis", "toxiproxy"],
+            health=HealthCheck(kind="http", target=f"http://127.0.0.1:{port}/readyz", interval_s=1.0),
+        )

@@ -1,0 +1,35 @@
+"""Visitors: real people's browsers (Chromium) walking the frontend's page, part of a lab's traffic."""
+
+from __future__ import annotations
+
+import sys
+
+from lab.specs.catalog.base import LabContext, NoPreparation
+from lab.specs.model import ServiceSpec
+
+
+class Visitors(NoPreparation):
+    """One Chromium visiting the page in a loop: the page's JavaScript runs, and fails, for real."""
+
+    name = "visitors"
+
+    def spec(self, ctx: LabContext) -> ServiceSpec:
+        max_seconds = ctx.load.max_seconds if ctx.load else 1800
+        return ServiceSpec(
+            name=self.name,
+            role="real-browser visitors (Chromium, Playwright)",
+            command=[
+                sys.executable,
+                "-m",
+                "lab.load.visitors",
+                "--url",
+                f"http://127.0.0.1:{ctx.ports['frontend']}",
+                "--seed",
+                str(ctx.seed),
+                "--max-seconds",
+                str(max_seconds),
+            ],
+            cwd=str(ctx.run.dir),
+            env={"PYTHONUNBUFFERED": "1"},
+            depends_on=["frontend"],
+        )

@@ -1,0 +1,1 @@
+"""The user-profile API used by the stale-profile-cache scenario."""

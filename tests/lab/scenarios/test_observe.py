@@ -1,0 +1,34 @@
+"""Alert expectations of a phase, the silent incident included."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from lab.scenarios.model import Expectation
+from lab.scenarios.observe import _alert_results
+
+
+def silent(within: int | None = None) -> Expectation:
+    return Expectation(within_s=60, alerts_silent=True, alerts_within_s=within)
+
+
+def test_silence_holds_once_the_alerts_had_their_time_to_fire() -> None:
+    [early] = _alert_results(silent(30), set(), {}, elapsed_s=12)
+    [late] = _alert_results(silent(30), set(), {}, elapsed_s=31)
+    assert (early.held, late.held) == (False, True)
+    assert late.label == "alerts" and late.condition == "none fires for 30s" and late.value == "none"
+
+
+def test_any_alert_that_fired_breaks_the_silence_even_once_resolved() -> None:
+    [result] = _alert_results(silent(), set(), {"ProfileAPIP99Latency": 4.0}, elapsed_s=40)
+    assert not result.held and result.value == "ProfileAPIP99Latency" and result.at_s == 4.0
+
+
+def test_without_silence_no_alert_check_is_added() -> None:
+    assert _alert_results(Expectation(within_s=60), {"X"}, {"X": 1.0}, elapsed_s=5) == []
+
+
+def test_silence_and_expected_alerts_contradict() -> None:
+    with pytest.raises(ValidationError, match="alerts_silent contradicts alerts_firing"):
+        Expectation(within_s=60, alerts_silent=True, alerts_firing=["APIServiceP99Latency"])

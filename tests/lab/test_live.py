@@ -1,0 +1,28 @@
+"""The running lab as tools see it: endpoints of the services the scenario has, and only those."""
+
+from __future__ import annotations
+
+from lab import PROJECT_ROOT
+from lab.live import LiveLab
+from lab.runs import Run
+from lab.scenarios import load_scenario
+
+
+def endpoints_of(scenario_id: str) -> dict[str, str]:
+    run = Run.create(
+        scenario=scenario_id, seed=1, variant="v", runtime="local", port_base=19500, root=PROJECT_ROOT
+    )
+    return LiveLab(run, load_scenario(scenario_id), runtime=object()).endpoints()  # type: ignore[arg-type]
+
+
+def test_profile_lab_exports_its_own_services_only() -> None:
+    found = endpoints_of("stale-profile-cache")
+    assert found["CHAOSLAB_PROFILE_URL"] == "http://127.0.0.1:19511"
+    assert found["CHAOSLAB_REDIS_URL"] == "redis://127.0.0.1:19501/0"
+    assert "CHAOSLAB_SHOP_URL" not in found
+    assert {"CHAOSLAB_POSTGRES_DSN", "CHAOSLAB_PROMETHEUS_URL", "CHAOSLAB_TOXIPROXY_URL"} <= set(found)
+
+
+def test_shop_lab_has_no_profile_endpoint() -> None:
+    found = endpoints_of("db-pool-exhaustion")
+    assert found["CHAOSLAB_SHOP_URL"] == "http://127.0.0.1:19510" and "CHAOSLAB_PROFILE_URL" not in found
