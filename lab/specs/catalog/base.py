@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -37,6 +38,17 @@ class LabContext:
         for name in self.services:
             found += DEFINITIONS[name].links(self)
         return found
+
+
+def gunicorn_command(app: str, port: int, threads: int, *options: str) -> list[str]:
+    """gunicorn with ONE gthread worker: that one process's /metrics sees every request."""
+    return [
+        sys.executable, "-m", "gunicorn", "--workers", "1", "--worker-class", "gthread",
+        "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "5",
+        *options,
+        # gunicorn 27 would share one control socket in $HOME between labs.
+        "--no-control-socket", app,
+    ]  # fmt: skip
 
 
 class ServiceDefinition(Protocol):

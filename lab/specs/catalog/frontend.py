@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-
-from lab.specs.catalog.base import LabContext
+from lab.specs.catalog.base import LabContext, gunicorn_command
 from lab.specs.model import HealthCheck, Link, ServiceSpec
 
 # One worker with four request threads: four hung calls to the third party and nobody else
@@ -44,26 +42,8 @@ class Frontend:
         return ServiceSpec(
             name=self.name,
             role="web frontend: page + JSON API (Flask + gunicorn)",
-            command=[
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--workers",
-                "1",
-                "--worker-class",
-                "gthread",
-                "--threads",
-                str(WORKER_THREADS),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--graceful-timeout",
-                "5",
-                # gthread's heartbeat comes from the main loop: a hung request thread is never reaped.
-                "--timeout",
-                "60",
-                "--no-control-socket",
-                "services.frontend.app:app",
-            ],
+            # gthread's heartbeat comes from the main loop: a hung request thread is never reaped.
+            command=gunicorn_command("services.frontend.app:app", port, WORKER_THREADS, "--timeout", "60"),
             cwd=str(ctx.run.source_dir),
             env=env,
             ports={"http": port, "metrics": ctx.ports["frontend-metrics"]},

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-
-from lab.specs.catalog.base import LabContext
+from lab.specs.catalog.base import LabContext, gunicorn_command
 from lab.specs.catalog.postgres import dsn
 from lab.specs.model import HealthCheck, Link, ServiceSpec
 
@@ -48,26 +46,7 @@ class Profile:
         return ServiceSpec(
             name=self.name,
             role="user profiles API, Redis-cached (Flask + gunicorn)",
-            command=[
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--workers",
-                "1",
-                "--worker-class",
-                "gthread",
-                "--threads",
-                str(GUNICORN_THREADS),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--graceful-timeout",
-                "5",
-                "--timeout",
-                "60",
-                # gunicorn 27 would share one control socket in $HOME between labs.
-                "--no-control-socket",
-                "services.profile.app:app",
-            ],
+            command=gunicorn_command("services.profile.app:app", port, GUNICORN_THREADS, "--timeout", "60"),
             cwd=str(ctx.run.source_dir),
             env=env,
             ports={"http": port},

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-
-from lab.specs.catalog.base import LabContext, NoPreparation
+from lab.specs.catalog.base import LabContext, NoPreparation, gunicorn_command
 from lab.specs.model import HealthCheck, ServiceSpec
 
 
@@ -18,28 +16,10 @@ class Social(NoPreparation):
         return ServiceSpec(
             name=self.name,
             role="third-party sharing API + status page (socialshare.example)",
-            command=[
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--workers",
-                "1",
-                "--worker-class",
-                "gthread",
-                # A vendor's capacity: its own incident is the flag and the toxic, never our load.
-                "--threads",
-                "16",
-                "--bind",
-                f"127.0.0.1:{port}",
-                # Idle connections stay open as long as a vendor's load balancer keeps them; with
-                # gunicorn's 2 s, its close would end a hung exchange through Toxiproxy early.
-                "--keep-alive",
-                "75",
-                "--graceful-timeout",
-                "5",
-                "--no-control-socket",
-                "services.social.app:app",
-            ],
+            # A vendor's capacity (16 threads): its own incident is the flag and the toxic, never our
+            # load. Idle connections stay open as long as a vendor's load balancer keeps them; with
+            # gunicorn's 2 s, its close would end a hung exchange through Toxiproxy early.
+            command=gunicorn_command("services.social.app:app", port, 16, "--keep-alive", "75"),
             cwd=str(ctx.run.source_dir),
             env={
                 "CHAOSLAB_FLAGS_FILE": str(ctx.run.config_dir / "flags.json"),
