@@ -40,8 +40,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def _block_is_free(base: int) -> bool:
-    for port in range(base, base + PORTS_PER_LAB):
+def block_is_free(base: int, size: int = PORTS_PER_LAB) -> bool:
+    """Whether nothing listens on 127.0.0.1 ports base … base+size-1."""
+    for port in range(base, base + size):
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
@@ -55,7 +56,7 @@ def free_port_base(taken: set[int]) -> int:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
     start = int(os.environ.get("CHAOSLAB_TEST_PORT_START", "16000")) + 1000 * int(worker or 0)
     for base in range(start, start + 1000, PORT_STRIDE):
-        if base not in taken and _block_is_free(base):
+        if base not in taken and block_is_free(base):
             taken.add(base)
             return base
     raise RuntimeError(f"no free block of {PORTS_PER_LAB} ports between {start} and {start + 1000}")

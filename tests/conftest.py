@@ -5,12 +5,13 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from lab.pytest_plugin import block_is_free
 
 _port_blocks = itertools.count(0)
 
@@ -35,22 +36,12 @@ def lab_home() -> Iterator[Path]:
     assert not leftovers, f"processes left behind by the tests: {[p.pid for p in leftovers]}"
 
 
-def _block_is_free(base: int, size: int = 32) -> bool:
-    for port in range(base, base + size):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                return False
-    return True
-
-
 def free_port_base() -> int:
     """The base of a block of ports nobody listens on, different for every call."""
     for _ in range(50):
         # Separate pytest processes on one machine set CHAOSLAB_TEST_PORT_START apart.
         base = int(os.environ.get("CHAOSLAB_TEST_PORT_START", "16000")) + 40 * next(_port_blocks)
-        if _block_is_free(base):
+        if block_is_free(base):
             return base
     raise RuntimeError("no free block of ports between 16000 and 18000")
 

@@ -11,12 +11,12 @@ import os
 import random
 from typing import ClassVar
 
-import gevent
-from locust import HttpUser, between, events, task
-from locust.env import Environment
+from locust import HttpUser, between, task
+
+# Imported for its listener: the load quits by itself after CHAOSLAB_MAX_REQUESTS requests.
+from lab.load.locustfiles.shop import stop_after_max_requests  # noqa: F401
 
 SEED = int(os.environ.get("CHAOSLAB_SEED", "1"))
-MAX_REQUESTS = int(os.environ.get("CHAOSLAB_MAX_REQUESTS", "0"))
 POSTS = 12
 
 
@@ -64,18 +64,3 @@ class Sharer(Reader):
         ) as response:
             if response.status_code == 404:  # sharing turned off: the page would not offer it
                 response.success()
-
-
-@events.init.add_listener
-def stop_after_max_requests(environment: Environment, **_) -> None:
-    """With CHAOSLAB_MAX_REQUESTS > 0, quit the run once that many requests completed."""
-    if MAX_REQUESTS <= 0:
-        return
-    completed = itertools.count(1)
-
-    def count_request(**_) -> None:
-        # Not from this user's greenlet: quit() kills every user, this one included.
-        if next(completed) == MAX_REQUESTS and environment.runner is not None:
-            gevent.spawn(environment.runner.quit)
-
-    environment.events.request.add_listener(count_request)
