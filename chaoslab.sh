@@ -37,7 +37,8 @@ case "$command" in
     "$venv/bin/ruff" check .
     "$venv/bin/ruff" format --check .
     "$venv/bin/mypy"
-    exec "$venv/bin/python" -m pytest "$@"
+    # Labs on disjoint port blocks run side by side; tests marked `alone` get the machine to themselves.
+    exec "$venv/bin/python" -m pytest -n "${CHAOSLAB_TEST_WORKERS:-2}" "$@"
     ;;
   help|-h|--help)
     sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'

@@ -227,6 +227,59 @@ def query(promql: Annotated[str, typer.Argument(metavar="PROMQL")]) -> None:
 
 
 @app.command()
+def dashboard() -> None:
+    """The team's saved dashboard: each panel's query run now, or "No data" as Grafana shows it."""
+    live = lifecycle.open_lab()
+    panels = live.scenario.dashboard
+    if not panels:
+        raise UsageError(
+            f"Scenario {live.scenario.id} has no saved dashboard.",
+            hint="`chaoslab status` shows its key signals; `chaoslab query PROMQL` runs any query.",
+        )
+    table = Table(title=f"dashboard: {live.scenario.title}", title_justify="left")
+    for column in ("panel", "value", "query"):
+        table.add_column(column)
+    empty = 0
+    for panel in panels:
+        result = live.prometheus.query(panel.query)
+        values = [format_value(_number(series["value"][1]), panel.unit) for series in result]
+        empty += not values
+        table.add_row(panel.title, ", ".join(values) or "[yellow]No data[/]", escape(panel.query))
+    console.print(table)
+    if empty:
+        raise typer.Exit(1)
+
+
+def _number(raw: str) -> float | None:
+    value = float(raw)
+    return None if value != value else value  # NaN: a panel with a series but no rate yet
+
+
+@app.command()
+def targets() -> None:
+    """Prometheus' scrape targets: job, URL, health, last scrape and its error (the /targets page)."""
+    live = lifecycle.open_lab()
+    table = Table(title="scrape targets", title_justify="left")
+    for column in ("job", "url", "health", "last scrape", "took", "last error"):
+        table.add_column(column)
+    colors = {"up": "green", "down": "red"}
+    for target in sorted(live.prometheus.targets(), key=lambda t: t["labels"].get("job", "")):
+        health = target["health"]
+        table.add_row(
+            target["labels"].get("job", ""),
+            target["scrapeUrl"],
+            f"[{colors.get(health, 'yellow')}]{health}[/]",
+            "never" if target.get("lastScrape", "").startswith("0001") else target["lastScrape"][11:19],
+            f"{target.get('lastScrapeDuration', 0):.2f}s",
+            escape(target.get("lastError", "")),
+        )
+    console.print(table)
+    console.print(
+        f"[dim]the page: {live.prometheus.url}/targets · config: {live.run.config_dir / 'prometheus.yml'}[/]"
+    )
+
+
+@app.command()
 def hint() -> None:
     """The next hint (each call reveals one more)."""
     live = lifecycle.open_lab()
@@ -410,7 +463,7 @@ def fix() -> None:
     """Apply the scenario's reference fix (for trainers and CI)."""
     live = lifecycle.open_lab()
     lifecycle.apply_fix(live)
-    console.print(f"applied: {live.scenario.fix.description}")
+    console.print(f"applied: {live.scenario.fix_for(live.run.info.variant).description}")
 
 
 @app.command()

@@ -152,7 +152,8 @@ def revert_fault(live: LiveLab) -> None:
 
 def apply_fix(live: LiveLab) -> None:
     """Apply the scenario's reference fix."""
-    _apply_steps(live, list(live.scenario.fix.steps), "fix_applied")
+    fix = live.scenario.fix_for(live.run.info.variant)
+    _apply_steps(live, list(fix.steps), "fix_applied")
     live.run.write_state(fixed_at=time.time(), phase="fixed")
 
 
@@ -296,7 +297,7 @@ def run_scenario(
             apply_mitigation(live, mitigation)
             phase(f"mitigation {mitigation}", chosen.checks, latch=False, since=since)
         else:
-            echo(f"applying the reference fix: {scenario.fix.description}")
+            echo(f"applying the reference fix: {scenario.fix_for(outcome.variant).description}")
             apply_fix(live)
             if phase("recovery", scenario.recovery, latch=False, since=since):
                 timeline.record("verified", ok=True, by="run")

@@ -6,9 +6,9 @@ from functools import cached_property
 from pathlib import Path
 
 from lab.flags import FlagStore
-from lab.observability.prometheus import PrometheusClient
+from lab.observability.prometheus import PrometheusClient, write_config
 from lab.runs import Run
-from lab.runtimes import Runtime, runtime_for
+from lab.runtimes import Runtime, ServiceStatus, runtime_for
 from lab.runtimes.local.supervisor import start_order
 from lab.scenarios.catalog import SCENARIOS_DIR
 from lab.scenarios.model import Scenario
@@ -72,6 +72,9 @@ class LiveLab:
         for app in self.scenario.services:
             if app in OFFSETS and app not in ("postgres", "redis", "toxiproxy", "prometheus"):
                 found[f"CHAOSLAB_{app.upper()}_URL"] = self.service_url(app)
+            if f"{app}-metrics" in OFFSETS:
+                # Where the service is meant to serve its metrics (its own listener).
+                found[f"CHAOSLAB_{app.upper()}_METRICS_URL"] = self.service_url(f"{app}-metrics") + "/metrics"
         if "prometheus" in present:
             found["CHAOSLAB_PROMETHEUS_URL"] = f"http://127.0.0.1:{self.ports['prometheus']}"
         if "toxiproxy" in present:
@@ -90,6 +93,7 @@ class LiveLab:
             product_rows=self.scenario.data.products,
             load=self.scenario.load,
             env_overrides=state.get("env_overrides", {}),
+            scrape_overrides=state.get("scrape_overrides", {}),
         )
 
     def specs(self) -> list[ServiceSpec]:
@@ -102,6 +106,10 @@ class LiveLab:
         # A generation bump is a restart with nothing else changed (a redeploy).
         generations = state.get("generations", {})
         by_name = {s.name: s.model_copy(update={"generation": generations.get(s.name, 0)}) for s in specs}
+        for name, change in state.get("liveness_overrides", {}).items():
+            spec = by_name.get(name)
+            if spec is not None and spec.liveness is not None:
+                by_name[name] = spec.model_copy(update={"liveness": spec.liveness.model_copy(update=change)})
         return [by_name[name] for name in start_order(specs)]
 
     def apply(self, timeout_s: float = 120.0) -> None:
@@ -128,4 +136,29 @@ class LiveLab:
         overrides[service] = current
         self.run.write_state(env_overrides=overrides)
         self.apply()
+        return previous
+
+    def set_liveness(self, service: str, change: dict[str, float] | None) -> dict[str, float] | None:
+        """Change a service's liveness check (None: as shipped) and redeploy it; returns the last change."""
+        overrides = self.run.read_state().get("liveness_overrides", {})
+        previous = overrides.pop(service, None)
+        if change is not None:
+            overrides[service] = change
+        self.run.write_state(liveness_overrides=overrides)
+        self.apply()
+        return previous
+
+    def service_status(self, service: str) -> ServiceStatus | None:
+        """What the runtime reports of ``service`` now (restarts, last exit); None when it has none."""
+        return self.runtime.status().get(service)
+
+    def set_scrape(self, job: str, change: dict[str, object] | None) -> dict[str, object] | None:
+        """Change one scrape job (None: as shipped), rewrite the config, reload; returns the last change."""
+        overrides = self.run.read_state().get("scrape_overrides", {})
+        previous = overrides.pop(job, None)
+        if change is not None:
+            overrides[job] = change
+        self.run.write_state(scrape_overrides=overrides)
+        write_config(self.context())
+        self.prometheus.reload()
         return previous

@@ -55,7 +55,11 @@ def free_port_base(taken: set[int]) -> int:
     """A block of ports nobody listens on: from $CHAOSLAB_TEST_PORT_START (16000), apart per xdist worker."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
     start = int(os.environ.get("CHAOSLAB_TEST_PORT_START", "16000")) + 1000 * int(worker or 0)
-    for base in range(start, start + 1000, PORT_STRIDE):
+    blocks = range(start, start + 1000, PORT_STRIDE)
+    if taken.issuperset(blocks):
+        # Every block was handed out once: the labs of earlier tests are down, start over.
+        taken.clear()
+    for base in blocks:
         if base not in taken and block_is_free(base):
             taken.add(base)
             return base

@@ -2,18 +2,64 @@
 
 from __future__ import annotations
 
-import itertools
+import contextlib
+import fcntl
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from lab.pytest_plugin import block_is_free
+from lab.pytest_plugin import free_port_base as plugin_free_port_base
 
-_port_blocks = itertools.count(0)
+if TYPE_CHECKING:
+    from lab.live import LiveLab
+
+# Blocks handed out in this worker; separate workers get separate ranges (the plugin's rule).
+_handed_out: set[int] = set()
+# Tests that start servers share the machine; `alone` ones (latency thresholds on 2 cores) do not.
+LAB_MARKERS = {"integration", "scenario", "browser", "alone"}
+LOCKS_ENV = "CHAOSLAB_TEST_LOCKS"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """On the xdist controller: a folder for the locks that the workers share."""
+    if not os.environ.get("PYTEST_XDIST_WORKER") and LOCKS_ENV not in os.environ:
+        os.environ[LOCKS_ENV] = tempfile.mkdtemp(prefix="chaoslab-test-locks-")
+        config.stash[_locks_key] = os.environ[LOCKS_ENV]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    locks = config.stash.get(_locks_key, None)
+    if locks:
+        shutil.rmtree(locks, ignore_errors=True)
+        os.environ.pop(LOCKS_ENV, None)
+
+
+_locks_key = pytest.StashKey[str]()
+
+
+@pytest.fixture(autouse=True)
+def machine_share(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Under xdist, an `alone` test waits until no other lab runs, and keeps new ones out meanwhile.
+
+    A readers-writer lock over flock: lab tests hold it shared, `alone` tests exclusive.
+    The turnstile gives a waiting `alone` test priority, or two busy workers would starve it.
+    """
+    locks = os.environ.get(LOCKS_ENV)
+    marks = {m.name for m in request.node.iter_markers()} & LAB_MARKERS
+    if not os.environ.get("PYTEST_XDIST_WORKER") or not locks or not marks:
+        yield
+        return
+    alone = "alone" in marks
+    with open(Path(locks) / "turnstile", "w") as turnstile, open(Path(locks) / "machine", "w") as machine:
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
+        fcntl.flock(machine, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        fcntl.flock(turnstile, fcntl.LOCK_UN)
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -37,16 +83,30 @@ def lab_home() -> Iterator[Path]:
 
 
 def free_port_base() -> int:
-    """The base of a block of ports nobody listens on, different for every call."""
-    for _ in range(50):
-        # Separate pytest processes on one machine set CHAOSLAB_TEST_PORT_START apart.
-        base = int(os.environ.get("CHAOSLAB_TEST_PORT_START", "16000")) + 40 * next(_port_blocks)
-        if block_is_free(base):
-            return base
-    raise RuntimeError("no free block of ports between 16000 and 18000")
+    """The base of a block of ports nobody listens on, different from the last ones handed out."""
+    return plugin_free_port_base(_handed_out)
 
 
 @pytest.fixture
 def port_base() -> int:
     """A block of free ports for this test."""
     return free_port_base()
+
+
+@contextlib.contextmanager
+def running_lab(scenario_id: str, seed: int = 1) -> Iterator[LiveLab]:
+    """A scenario's lab up and healthy on free ports, without load or fault; down afterwards."""
+    from lab.lifecycle import start_lab, stop_lab
+    from lab.scenarios import load_scenario
+
+    lab = start_lab(
+        load_scenario(scenario_id),
+        seed=seed,
+        port_base=free_port_base(),
+        owner_pid=os.getpid(),
+        echo=lambda _: None,
+    )
+    try:
+        yield lab
+    finally:
+        stop_lab(lab.run)

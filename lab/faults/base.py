@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from lab.flags import FlagStore
 from lab.observability.prometheus import PrometheusClient
+from lab.runtimes.base import ServiceStatus
 
 
 class LabAccess(Protocol):
@@ -50,6 +51,18 @@ class LabAccess(Protocol):
 
     def set_env(self, service: str, env: dict[str, str | None]) -> dict[str, str | None]:
         """Change a service's environment and restart it; returns the previous values."""
+        ...
+
+    def set_liveness(self, service: str, change: dict[str, float] | None) -> dict[str, float] | None:
+        """Change a service's liveness check (None: as shipped) and redeploy it; returns the last change."""
+        ...
+
+    def service_status(self, service: str) -> ServiceStatus | None:
+        """What the runtime reports of a service now (restarts, last exit), read-only."""
+        ...
+
+    def set_scrape(self, job: str, change: dict[str, object] | None) -> dict[str, object] | None:
+        """Change one scrape job (None: as shipped), rewrite the config, reload; returns the last change."""
         ...
 
 

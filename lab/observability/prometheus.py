@@ -16,18 +16,44 @@ if TYPE_CHECKING:
 SCRAPE_INTERVAL = "2s"
 
 # Services that expose /metrics, and the port name they expose it on.
-SCRAPED = {"shop": "shop", "profile": "profile", "frontend": "frontend-metrics", "toxiproxy": "toxiproxy"}
+SCRAPED = {
+    "shop": "shop",
+    "profile": "profile",
+    "frontend": "frontend-metrics",
+    "toxiproxy": "toxiproxy",
+    "exporter": "exporter-metrics",
+    "recommender": "recommender",
+    "checkout": "checkout",
+}
+
+# Jobs that do not use the global settings. The exporter's /metrics takes ~1.5 s to render
+# (its queue gauge asks a broker), and its dashboard is judged in scrape intervals.
+JOB_SETTINGS: dict[str, dict[str, str]] = {
+    "exporter": {"scrape_interval": "5s", "scrape_timeout": "4s"},
+}
+# What a run may change in a job (the `scrape` fault): these settings, and `port`, the port name
+# of its target.
+JOB_CHANGES = ("scrape_interval", "scrape_timeout", "metrics_path", "port")
+
+
+def scrape_job(ctx: LabContext, service: str, port_name: str) -> dict[str, Any] | None:
+    """The scrape config of one service's job, with the run's changes; None when the run removed it."""
+    change = ctx.scrape_overrides.get(service) or {}
+    if change.get("removed"):
+        return None
+    job: dict[str, Any] = {"job_name": service, **JOB_SETTINGS.get(service, {})}
+    job.update({k: v for k, v in change.items() if k in JOB_CHANGES and k != "port"})
+    port = ctx.ports[str(change.get("port", port_name))]
+    job["static_configs"] = [{"targets": [f"127.0.0.1:{port}"]}]
+    return job
 
 
 def write_config(ctx: LabContext) -> None:
     """Write prometheus.yml and rules.yml into the run's config folder."""
     jobs = [
-        {
-            "job_name": service,
-            "static_configs": [{"targets": [f"127.0.0.1:{ctx.ports[port_name]}"]}],
-        }
+        job
         for service, port_name in SCRAPED.items()
-        if service in ctx.services
+        if service in ctx.services and (job := scrape_job(ctx, service, port_name)) is not None
     ]
     jobs.append(
         {
@@ -95,6 +121,10 @@ class PrometheusClient:
         )
         return data["result"]
 
+    def targets(self) -> list[dict[str, Any]]:
+        """Active scrape targets: job (in labels), scrapeUrl, health, lastError, lastScrapeDuration."""
+        return self._get("/api/v1/targets", state="active")["activeTargets"]
+
     def alerts(self) -> list[dict[str, Any]]:
         """Active alerts (pending and firing)."""
         return self._get("/api/v1/alerts")["alerts"]
@@ -105,4 +135,9 @@ class PrometheusClient:
 
     def reload(self) -> None:
         """Ask Prometheus to reread its config and rules."""
-        requests.post(f"{self.url}/-/reload", timeout=10).raise_for_status()
+        response = requests.post(f"{self.url}/-/reload", timeout=10)
+        if response.status_code != 200:
+            raise EnvironmentProblem(
+                f"Prometheus refused its new configuration: {response.text.strip()}",
+                hint="fix prometheus.yml in the run's config folder, then reload again.",
+            )

@@ -14,6 +14,11 @@ from typing import Any
 WINDOW = "20s"
 SLOW_WINDOW = "1m"
 HTTP = "http_server_request_duration_seconds"
+RELEVANCE_WINDOW = "30s"
+RECOMMENDATIONS = 'http_route="/recommendations/<int:user_id>",http_request_method="GET"'
+
+CHECKOUT_ROUTE = 'http_route="/checkout/<int:user_id>"'
+CHECKOUT_WINDOW = "30s"
 
 RECORDING_RULES: dict[str, list[dict[str, str]]] = {
     "shop": [
@@ -117,6 +122,89 @@ RECORDING_RULES: dict[str, list[dict[str, str]]] = {
             "expr": 'sum(increase(frontend_client_errors_total{job="frontend"}[1m]))',
         },
     ],
+    # Relevance is only visible in the service's own signals (click-through, fallbacks, missing
+    # features). 30 s windows: clicks are random, and a window holds ~6000 impressions.
+    "recommender": [
+        {
+            "record": "recommender:http_p99_seconds",
+            "expr": (
+                f"histogram_quantile(0.99, sum by (le) "
+                f'(rate({HTTP}_bucket{{job="recommender",{RECOMMENDATIONS}}}[{RELEVANCE_WINDOW}])))'
+            ),
+        },
+        {
+            "record": "recommender:http_requests_per_second",
+            "expr": f'sum(rate({HTTP}_count{{job="recommender"}}[{WINDOW}]))',
+        },
+        {
+            "record": "recommender:http_5xx_ratio",
+            "expr": (
+                f'(sum(rate({HTTP}_count{{job="recommender",http_response_status_code=~"5.."}}[{WINDOW}]))'
+                f" or vector(0))"
+                f' / sum(rate({HTTP}_count{{job="recommender"}}[{WINDOW}]))'
+            ),
+        },
+        {
+            "record": "recommender:ctr",
+            "expr": (
+                f'sum(rate(recommender_clicks_total{{job="recommender"}}[{RELEVANCE_WINDOW}]))'
+                f' / sum(rate(recommender_impressions_total{{job="recommender"}}[{RELEVANCE_WINDOW}]))'
+            ),
+        },
+        {
+            "record": "recommender:fallback_ratio",
+            "expr": (
+                f'sum(rate(recommender_fallbacks_total{{job="recommender"}}[{RELEVANCE_WINDOW}]))'
+                f' / sum(rate({HTTP}_count{{job="recommender",{RECOMMENDATIONS}}}[{RELEVANCE_WINDOW}]))'
+            ),
+        },
+        {
+            "record": "recommender:feature_missing_ratio",
+            "expr": (
+                f"sum(rate(recommender_feature_lookups_total"
+                f'{{job="recommender",feature_status="missing"}}[{RELEVANCE_WINDOW}]))'
+                f' / sum(rate(recommender_feature_lookups_total{{job="recommender"}}[{RELEVANCE_WINDOW}]))'
+            ),
+        },
+        {
+            "record": "recommender:cpu_cores",
+            "expr": f'sum(rate(process_cpu_seconds_total{{job="recommender"}}[{WINDOW}]))',
+        },
+    ],
+    # What the shopper sees of the checkout service is the shop's /checkout route. 30 s windows:
+    # a crash loop's 503s come in bursts a few seconds long, every 10 to 20 s.
+    "checkout": [
+        {
+            "record": "shop:checkout_5xx_ratio",
+            "expr": (
+                f'(sum(rate({HTTP}_count{{job="shop",{CHECKOUT_ROUTE},http_response_status_code=~"5.."}}'
+                f"[{CHECKOUT_WINDOW}])) or vector(0))"
+                f' / sum(rate({HTTP}_count{{job="shop",{CHECKOUT_ROUTE}}}[{CHECKOUT_WINDOW}]))'
+            ),
+        },
+        {
+            "record": "shop:checkout_requests_per_second",
+            "expr": f'sum(rate({HTTP}_count{{job="shop",{CHECKOUT_ROUTE}}}[{WINDOW}]))',
+        },
+        {
+            # The chapter's "API latency is normal": every route of the shop but /checkout.
+            "record": "shop:api_p99_seconds",
+            "expr": (
+                f"histogram_quantile(0.99, sum by (le) "
+                f'(rate({HTTP}_bucket{{job="shop",http_route!~"/checkout.*"}}[{CHECKOUT_WINDOW}])))'
+            ),
+        },
+        {
+            # The worker's resident memory (the process that serves /metrics): a leak's saw-tooth.
+            "record": "checkout:memory_rss_bytes",
+            "expr": 'max(process_resident_memory_bytes{job="checkout"})',
+        },
+        {
+            # Each restart is a new process start time (what kube-state-metrics counts as restarts).
+            "record": "checkout:restarts_1m",
+            "expr": 'changes(process_start_time_seconds{job="checkout"}[1m])',
+        },
+    ],
 }
 
 ALERT_RULES: dict[str, list[dict[str, Any]]] = {
@@ -185,6 +273,43 @@ ALERT_RULES: dict[str, list[dict[str, Any]]] = {
                 "chapter_name": "Frontend application error rate (JavaScript errors)",
                 "summary": "The page reported {{ $value | humanize }} JavaScript errors in the last minute "
                 "(normal: none).",
+            },
+        },
+    ],
+    # The usual service-health alerts, and nothing on relevance: as in the chapter, the
+    # recommender's own health stays green while its recommendations get worse.
+    "recommender": [
+        {
+            "alert": "RecommenderP99Latency",
+            "expr": "recommender:http_p99_seconds > 0.5",
+            "for": "10s",
+            "labels": {"severity": "page", "service": "recommender"},
+            "annotations": {
+                "chapter_name": "API_Service.P99_Latency",
+                "summary": "Recommender P99 latency is {{ $value | humanizeDuration }} (normal: ~100ms).",
+            },
+        },
+        {
+            "alert": "RecommenderHTTP5xxErrorRate",
+            "expr": "recommender:http_5xx_ratio > 0.01",
+            "for": "10s",
+            "labels": {"severity": "warning", "service": "recommender"},
+            "annotations": {
+                "chapter_name": "HTTP_5xx_Error_Rate",
+                "summary": "Recommender 5xx error rate is {{ $value | humanizePercentage }}.",
+            },
+        },
+    ],
+    "checkout": [
+        {
+            "alert": "CheckoutServiceRestarts",
+            # More than one start a minute: a deploy alone is one, a crash loop more.
+            "expr": "checkout:restarts_1m > 1",
+            "for": "0s",
+            "labels": {"severity": "warning", "service": "checkout"},
+            "annotations": {
+                "chapter_name": "checkout-service container restarts",
+                "summary": "The checkout service started {{ $value }} times in the last minute.",
             },
         },
     ],

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from lab.probes.acknowledged_orders import AcknowledgedOrdersProbe
 from lab.probes.alert import AlertProbe
 from lab.probes.base import Probe, Value
 from lab.probes.browser import BrowserProbe
@@ -13,6 +14,7 @@ from lab.probes.cache_consistency import CacheConsistencyProbe
 from lab.probes.flag import FlagProbe
 from lab.probes.http import HttpProbe
 from lab.probes.promql import PromQLProbe
+from lab.probes.restarts import RestartsProbe
 from lab.probes.sql import ExplainProbe, SqlProbe
 from lab.probes.stale_reads import StaleReadsProbe
 
@@ -26,7 +28,9 @@ ProbeDef = Annotated[
     | HttpProbe
     | StaleReadsProbe
     | CacheConsistencyProbe
-    | BrowserProbe,
+    | BrowserProbe
+    | RestartsProbe
+    | AcknowledgedOrdersProbe,
     Field(discriminator="kind"),
 ]
 

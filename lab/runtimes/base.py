@@ -22,6 +22,8 @@ class ServiceStatus(BaseModel):
     restarts: int = 0
     last_exit_code: int | None = None
     last_exit_reason: str | None = None
+    # When it last exited (epoch seconds): a stable service has not for a while.
+    last_exit_at: float | None = None
     since: float | None = None
     role: str = ""
 

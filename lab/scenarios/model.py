@@ -93,19 +93,29 @@ class Story(Strict):
     user_reports: list[str]
 
 
+class Fix(Strict):
+    """The reference fix: what `chaoslab fix` applies."""
+
+    description: str
+    steps: list[FaultStep] = Field(min_length=1)
+
+
 class Variant(Strict):
     """One cause of the incident; the seed draws one (the wheel of misfortune)."""
 
     id: str
     title: str
     faults: list[FaultStep] = Field(min_length=1)
+    # When each cause has its own repair; otherwise the scenario's `fix` applies.
+    fix: Fix | None = None
 
 
-class Fix(Strict):
-    """The reference fix: what `chaoslab fix` applies."""
+class Panel(Strict):
+    """A saved dashboard panel (the team's Grafana panel): a title and its PromQL."""
 
-    description: str
-    steps: list[FaultStep] = Field(min_length=1)
+    title: str
+    query: str
+    unit: str = ""
 
 
 class Mitigation(Strict):
@@ -155,7 +165,10 @@ class Scenario(Strict):
     variants: list[Variant] = Field(min_length=1)
     symptoms: Expectation
     hints: list[str] = Field(min_length=1)
-    fix: Fix
+    # Required unless every variant has its own fix.
+    fix: Fix | None = None
+    # The dashboard the team watches (`chaoslab dashboard`).
+    dashboard: list[Panel] = []
     mitigations: list[Mitigation] = []
     recovery: Expectation
     postmortem: PostMortem
@@ -165,6 +178,9 @@ class Scenario(Strict):
         from lab.observability.rules import alert_names
         from lab.specs.catalog import DEFINITIONS
 
+        if self.fix is None and any(v.fix is None for v in self.variants):
+            without = [v.id for v in self.variants if v.fix is None]
+            raise ValueError(f"fix: is required, since variants {without} have no fix of their own")
         unknown = [s for s in self.services if s not in DEFINITIONS]
         if unknown:
             raise ValueError(f"unknown services {unknown}; known: {sorted(DEFINITIONS)}")
@@ -192,3 +208,10 @@ class Scenario(Strict):
     def variant(self, seed: int) -> Variant:
         """The variant the seed draws: the same seed always gives the same one."""
         return self.variants[seed % len(self.variants)]
+
+    def fix_for(self, variant_id: str) -> Fix:
+        """The reference fix of a variant: its own, else the scenario's."""
+        variant = next(v for v in self.variants if v.id == variant_id)
+        fix = variant.fix or self.fix
+        assert fix is not None, "validated: a variant without a fix has the scenario's"
+        return fix

@@ -19,6 +19,14 @@ class HealthCheck(BaseModel):
     start_period_s: float = 60.0
 
 
+class LivenessCheck(HealthCheck):
+    """Whether a running service still lives: after ``failure_threshold`` failures in a row it is killed."""
+
+    failure_threshold: int = Field(default=3, ge=1)
+    # Probes begin this long after a start (Kubernetes' initialDelaySeconds).
+    start_period_s: float = 10.0
+
+
 class ServiceSpec(BaseModel):
     """One service of the lab: what to run, how to check it, what it depends on."""
 
@@ -28,8 +36,12 @@ class ServiceSpec(BaseModel):
     cwd: str | None = None
     ports: dict[str, int] = Field(default_factory=dict)
     health: HealthCheck | None = None
+    # Killed and restarted (restart policy applies) when this fails too often, as kubelet does.
+    liveness: LivenessCheck | None = None
     depends_on: list[str] = Field(default_factory=list)
     restart: Literal["no", "on-failure", "always"] = "on-failure"
+    # The delay before the first restart of a crash loop; it doubles per crash in a row, up to 10 s.
+    restart_backoff_s: float = Field(default=0.5, gt=0)
     memory_limit_mb: int | None = None
     # Run as this OS user when we are root (PostgreSQL refuses to run as root).
     user: str | None = None

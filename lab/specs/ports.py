@@ -22,11 +22,21 @@ OFFSETS: dict[str, int] = {
     "social": 13,
     # The frontend's metrics listener: its own thread, so a starved request pool stays visible.
     "frontend-metrics": 14,
+    "checkout": 15,
+    "recommender": 16,
+    "exporter": 17,
+    # The exporter's metrics listener, and the port a misconfigured release puts it on.
+    "exporter-metrics": 18,
+    "exporter-metrics-alt": 19,
     "shop-postgres": 20,
     "shop-redis": 21,
     "profile-postgres": 22,
     "profile-redis": 23,
     "frontend-social": 24,
+    "shop-checkout": 25,
+    "shop-recommender": 26,
+    "recommender-redis": 27,
+    "checkout-postgres": 28,
 }
 
 

@@ -2,6 +2,7 @@
 
 import logging
 import os
+import secrets
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
@@ -10,10 +11,12 @@ from decimal import Decimal
 import flask
 import psycopg
 import redis
+import requests
 from opentelemetry import trace
 from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+from opentelemetry.instrumentation.requests import RequestsInstrumentor
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled, suppress_instrumentation
-from opentelemetry.metrics import CallbackOptions, Observation
+from opentelemetry.metrics import CallbackOptions, NoOpMeterProvider, Observation
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -26,6 +29,13 @@ POOL_TIMEOUT = float(os.environ.get("SHOP_DB_POOL_TIMEOUT", "2.0"))
 STATEMENT_TIMEOUT_MS = int(os.environ.get("SHOP_STATEMENT_TIMEOUT_MS", "30000"))
 READINESS_TIMEOUT = 1.0
 RECENTLY_VIEWED_LENGTH = 10
+# Set when the lab runs the recommender: the shop then serves its recommendations.
+RECOMMENDER_URL = os.environ.get("CHAOSLAB_RECOMMENDER_URL", "")
+RECOMMENDER_TIMEOUT = 2.0
+# Set when the lab runs the checkout service: orders are then placed there, not here.
+CHECKOUT_URL = os.environ.get("CHAOSLAB_CHECKOUT_URL", "")
+# (connect, read): a checkout that does not answer within these is unavailable to the shopper.
+CHECKOUT_TIMEOUT = (1.0, float(os.environ.get("SHOP_CHECKOUT_TIMEOUT_S", "5")))
 
 FEATURED_SQL = "SELECT id, sku, name, category, price FROM products ORDER BY id DESC LIMIT 20"
 CATEGORY_SQL = (
@@ -82,8 +92,11 @@ def _observe_connections(_: CallbackOptions) -> list[Observation]:
     stats = pool.get_stats()
     idle = stats["pool_available"]
     state = "db.client.connection.state"
+    # A pool not opened yet (no database request so far) counts its min_size as pool_size with
+    # none available: that is no connection at all, not a full pool.
+    used = stats["pool_size"] - idle if not pool.closed else 0
     return [
-        Observation(stats["pool_size"] - idle, {**POOL_ATTRS, state: "used"}),
+        Observation(used, {**POOL_ATTRS, state: "used"}),
         Observation(idle, {**POOL_ATTRS, state: "idle"}),
     ]
 
@@ -249,9 +262,69 @@ def add_to_cart(user_id: int) -> tuple[dict, int]:
     return {"user_id": user_id, "product_id": product_id, "qty": row["qty"]}, 200
 
 
+if RECOMMENDER_URL:
+    # Only in labs with the recommender: every other lab's shop stays exactly as it was.
+    RequestsInstrumentor().instrument(meter_provider=NoOpMeterProvider())
+    recommender = requests.Session()
+
+    def ask_recommender(method: str, path: str, **kwargs: object) -> tuple[dict, int]:
+        """The recommender's answer, or a 503 naming why it gave none."""
+        try:
+            answer = recommender.request(
+                method, f"{RECOMMENDER_URL}{path}", timeout=RECOMMENDER_TIMEOUT, **kwargs
+            )
+            return answer.json(), answer.status_code
+        except (requests.RequestException, ValueError) as err:
+            log.error("recommender unavailable", extra={"detail": f"{type(err).__name__}: {err}"})
+            return {"error": "recommender unavailable", "detail": type(err).__name__}, 503
+
+    @app.get("/recommendations/<int:user_id>")
+    def get_recommendations(user_id: int) -> tuple[dict, int]:
+        """Products recommended for the user, from the recommender service."""
+        return ask_recommender("GET", f"/recommendations/{user_id}", params=flask.request.args)
+
+    @app.post("/recommendations/<int:user_id>/clicks")
+    def report_clicks(user_id: int) -> tuple[dict, int]:
+        """Pass the recommended products the user clicked on to the recommender."""
+        return ask_recommender(
+            "POST", f"/recommendations/{user_id}/clicks", json=flask.request.get_json(silent=True)
+        )
+
+
+if CHECKOUT_URL:
+    # Only in labs with the checkout service: every other lab's shop stays exactly as it was.
+    RequestsInstrumentor().instrument(meter_provider=NoOpMeterProvider())
+
+
+def place_order_with_checkout_service(user_id: int) -> tuple[dict, int]:
+    """Ask the checkout service to place the order: 201 only for an order it committed, else 503."""
+    # The shopper's key makes a retry find its order; without one, each attempt is a new order.
+    key = flask.request.headers.get("Idempotency-Key") or secrets.token_hex(16)
+    try:
+        answer = requests.post(
+            f"{CHECKOUT_URL}/orders",
+            json={"user_id": user_id, "idempotency_key": key},
+            timeout=CHECKOUT_TIMEOUT,
+        )
+        body = answer.json()
+    except (requests.RequestException, ValueError) as err:
+        # Refused, reset or timed out: the order may or may not exist, so nothing is acknowledged.
+        log.error(
+            "checkout service unavailable",
+            extra={"user_id": user_id, "idempotency_key": key, "error_type": type(err).__name__},
+        )
+        return {"error": "checkout service unavailable", "idempotency_key": key}, 503
+    if answer.status_code >= 500:
+        log.error("checkout service failed", extra={"user_id": user_id, "status": answer.status_code})
+        return {"error": "checkout service failed", "idempotency_key": key, "detail": body}, 503
+    return body, answer.status_code
+
+
 @app.post("/checkout/<int:user_id>")
 def checkout(user_id: int) -> tuple[dict, int]:
     """Turn the cart into an order, all in one transaction."""
+    if CHECKOUT_URL:
+        return place_order_with_checkout_service(user_id)
     # One transaction: the pooled connection commits when the block ends, rolls back on error.
     with db_connection() as conn:
         lines = conn.execute(

@@ -21,7 +21,9 @@ CREATE TABLE orders (
     id         bigserial PRIMARY KEY,
     user_id    bigint NOT NULL,
     total      numeric(12,2) NOT NULL,
-    created_at timestamptz DEFAULT now()
+    created_at timestamptz DEFAULT now(),
+    -- Set by the checkout service: a retried checkout finds its order instead of placing another.
+    idempotency_key text UNIQUE
 );
 
 CREATE TABLE order_items (

@@ -26,7 +26,7 @@ from lab.reports.timings import compute_timings
 from lab.runs import Timeline
 from tests.conftest import free_port_base
 
-pytestmark = pytest.mark.scenario
+pytestmark = [pytest.mark.scenario, pytest.mark.alone]
 
 PLAN = """
 name: drill

@@ -14,27 +14,17 @@ import pytest
 import requests
 
 from lab.faults.toxic import ToxicFault
-from lab.lifecycle import start_lab, stop_lab
 from lab.live import LiveLab
-from lab.scenarios import load_scenario
 from lab.waiting import wait_until
+from tests.conftest import running_lab
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def live() -> Iterator[LiveLab]:
-    from tests.conftest import free_port_base
-
-    lab = start_lab(
-        load_scenario("db-pool-exhaustion"),
-        seed=1,
-        port_base=free_port_base(),
-        owner_pid=os.getpid(),
-        echo=lambda _: None,
-    )
-    yield lab
-    stop_lab(lab.run)
+    with running_lab("db-pool-exhaustion") as lab:
+        yield lab
 
 
 def listening(port: int) -> bool:

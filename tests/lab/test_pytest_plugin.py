@@ -57,6 +57,7 @@ def test_the_index_restores_the_shop(chaoslab_lab):
 
 
 @pytest.mark.scenario
+@pytest.mark.alone
 def test_a_users_recovery_test_drives_a_real_lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "test_recovery.py").write_text(USER_TEST)
     result = pytest_in(tmp_path, "-s", "--chaoslab-keep", port_start=free_port_base())

@@ -135,3 +135,32 @@ def test_third_party_hang_matches_the_chapter() -> None:
     assert (SCENARIOS_DIR / scenario.id / release.patch).is_file()
     assert {m.id: m.expect for m in scenario.mitigations} == {"share-off": "recovers"}
     assert len(scenario.hints) >= 4
+
+
+def test_a_variant_fix_replaces_the_scenario_fix(tmp_path: Path) -> None:
+    def own_fix(d: dict) -> None:
+        d["variants"][0]["fix"] = {
+            "description": "flag off",
+            "steps": [{"kind": "flag", "flag": "browse-by-category", "enabled": False}],
+        }
+
+    scenario = parse_scenario(_broken_copy(tmp_path, own_fix))
+    first, *others = scenario.variants
+    assert scenario.fix_for(first.id).description == "flag off"
+    assert all(scenario.fix_for(v.id) == scenario.fix for v in others)
+
+
+def test_a_scenario_without_fix_needs_one_in_every_variant(tmp_path: Path) -> None:
+    path = _broken_copy(tmp_path, lambda d: d.pop("fix"))
+    with pytest.raises(UsageError, match="fix: is required"):
+        parse_scenario(path)
+    missing_metrics = load_scenario("missing-metrics")
+    assert missing_metrics.fix is None
+    assert {v.id: missing_metrics.fix_for(v.id).steps[0].kind for v in missing_metrics.variants} == {
+        "provider-not-global": "rollback",
+        "reader-not-attached": "rollback",
+        "listener-on-loopback-v6": "rollback",
+        "scrape-job-missing": "scrape",
+        "unit-suffix": "rollback",
+        "scrape-timeout": "scrape",
+    }

@@ -19,7 +19,7 @@ from lab import PROJECT_ROOT
 from lab.reports.timings import compute_timings, format_duration
 from lab.runs import Run, Timeline
 
-pytestmark = pytest.mark.scenario
+pytestmark = [pytest.mark.scenario, pytest.mark.alone]
 
 
 def chaoslab(*args: str, port_base: int) -> subprocess.CompletedProcess[str]:

@@ -15,7 +15,7 @@ from lab.lifecycle import run_scenario
 from lab.runs import Run, Timeline
 from lab.scenarios import load_scenario
 
-pytestmark = pytest.mark.scenario
+pytestmark = [pytest.mark.scenario, pytest.mark.alone]
 
 SCENARIO = "db-pool-exhaustion"
 

@@ -13,7 +13,7 @@ import pytest
 import redis
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext
-from psycopg_pool import PoolTimeout
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from services.common import flags
 from services.common.telemetry import JsonLogFormatter
@@ -45,6 +45,7 @@ class FakePool:
     """Stands in for the ConnectionPool: hands out `conn`, or raises `error`."""
 
     max_size = 10
+    closed = False
 
     def __init__(self, conn: FakeConnection | None = None, error: Exception | None = None):
         self.conn, self.error = conn, error
@@ -205,6 +206,13 @@ def test_pool_gauges_come_from_pool_stats(client, monkeypatch):
     assert re.search(r'^db_client_connection_count\{[^}]*state="used"[^}]*\} 7\.0$', text, re.M)
     assert re.search(r"^db_client_connection_pending_requests\{[^}]*\} 5\.0$", text, re.M)
     assert re.search(r"^db_client_connection_max\{[^}]*\} 10\.0$", text, re.M)
+
+
+def test_a_pool_not_opened_yet_reports_no_connection_in_use(client, monkeypatch):
+    # A lab whose load never touches the database (recommendations) must not read as a full pool.
+    monkeypatch.setattr(shop, "pool", ConnectionPool("dbname=none", min_size=10, max_size=10, open=False))
+    text = client.get("/metrics").get_data(as_text=True)
+    assert re.search(r'^db_client_connection_count\{[^}]*state="used"[^}]*\} 0\.0$', text, re.M)
 
 
 def test_catalog_matches_the_departments_seed_sql_generates():

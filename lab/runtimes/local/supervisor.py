@@ -3,8 +3,9 @@
 It reads the desired set of services from ``desired.json`` in the run directory
 (rewritten by the CLI, followed by SIGHUP), starts them in dependency order,
 health-checks them, restarts them by policy, enforces memory limits the way a
-container platform does (SIGKILL, exit 137, reason OOMKilled) and writes what it
-sees to ``supervisor.json``. SIGTERM stops everything in reverse order.
+container platform does (SIGKILL, exit 137, reason OOMKilled), kills services whose
+liveness check keeps failing (as kubelet does) and writes what it sees to
+``supervisor.json``. SIGTERM stops everything in reverse order.
 
 Run as ``python -m lab.runtimes.local.supervisor RUN_DIR [--owner-pid PID]``;
 with an owner, the lab goes down by itself when the owner dies.
@@ -36,12 +37,18 @@ import requests
 
 from lab.runs.run import RUN_ID_ENV
 from lab.runs.timeline import Timeline
-from lab.specs.model import HealthCheck, ServiceSpec
+from lab.specs.model import HealthCheck, LivenessCheck, ServiceSpec
 
 DESIRED_FILE = "desired.json"
 STATE_FILE = "supervisor.json"
 STOP_GRACE_S = 10.0
 MAX_BACKOFF_S = 10.0
+# A run longer than this was not part of a crash loop: the next restart's backoff starts over
+# (kubelet does the same after 10 minutes, with a 5-minute cap).
+BACKOFF_RESET_S = 5.0
+# Between the stop signal and SIGKILL when liveness kills a service (terminationGracePeriodSeconds).
+LIVENESS_GRACE_S = 5.0
+LIVENESS_REASON = "Unhealthy: liveness probe failed"
 
 
 def check_health(check: HealthCheck) -> bool:
@@ -73,6 +80,7 @@ class Managed:
     started_at: float = 0.0
     last_exit_code: int | None = None
     last_exit_reason: str | None = None
+    last_exit_at: float | None = None
     restart_at: float | None = None
     health_future: Future | None = None
     next_health_at: float = 0.0
@@ -80,6 +88,12 @@ class Managed:
     stopping: bool = False
     healthy_once: bool = False
     failures: list[float] = field(default_factory=list)
+    # Restarts since the service last ran longer than BACKOFF_RESET_S: what the backoff grows with.
+    crash_streak: int = 0
+    liveness_future: Future | None = None
+    next_liveness_at: float = 0.0
+    liveness_failures: int = 0
+    kill_at: float | None = None
 
 
 class Supervisor:
@@ -143,6 +157,7 @@ class Supervisor:
             self.watch_exit(managed, now)
             self.watch_memory(managed)
             self.watch_health(managed, now)
+            self.watch_liveness(managed, now)
         for managed in self.services.values():
             if managed.proc is None and self.may_start(managed, now):
                 self.start_service(managed)
@@ -199,6 +214,9 @@ class Supervisor:
         managed.stopping = False
         managed.started_at = managed.since = time.time()
         managed.next_health_at = managed.started_at
+        managed.liveness_future, managed.liveness_failures, managed.kill_at = None, 0, None
+        if spec.liveness:
+            managed.next_liveness_at = managed.started_at + spec.liveness.start_period_s
         managed.state = "starting" if spec.health else "running"
         self.timeline.record(
             "service_restarted" if was_restart else "service_started",
@@ -218,13 +236,18 @@ class Supervisor:
         managed.proc = None
         managed.last_exit_code = exit_code
         managed.last_exit_reason = reason
-        managed.since = now
-        managed.health_future = None
+        managed.last_exit_at = managed.since = now
+        managed.health_future = managed.liveness_future = managed.kill_at = None
         self.timeline.record("service_exited", service=managed.spec.name, code=exit_code, reason=reason)
         policy = managed.spec.restart
-        if policy == "always" or (policy == "on-failure" and exit_code != 0):
+        if policy == "always" or (policy == "on-failure" and exit_code != 0) or reason == LIVENESS_REASON:
             managed.restarts += 1
-            backoff = min(MAX_BACKOFF_S, 0.5 * 2 ** min(managed.restarts - 1, 5))
+            managed.crash_streak = (
+                1 if now - managed.started_at >= BACKOFF_RESET_S else managed.crash_streak + 1
+            )
+            backoff = min(
+                MAX_BACKOFF_S, managed.spec.restart_backoff_s * 2 ** min(managed.crash_streak - 1, 5)
+            )
             managed.restart_at = now + backoff
             managed.state = "restarting"
         else:
@@ -271,6 +294,38 @@ class Supervisor:
         if managed.health_future is None and now >= managed.next_health_at:
             managed.next_health_at = now + check.interval_s
             managed.health_future = self.checks.submit(check_health, check)
+
+    def watch_liveness(self, managed: Managed, now: float) -> None:
+        check = managed.spec.liveness
+        if check is None or managed.proc is None or managed.stopping:
+            return
+        if managed.kill_at is not None:
+            if now >= managed.kill_at:  # the grace period is over
+                self.signal_group(managed, signal.SIGKILL)
+            return
+        future = managed.liveness_future
+        if future is not None and future.done():
+            managed.liveness_future = None
+            managed.liveness_failures = 0 if future.result() else managed.liveness_failures + 1
+            if managed.liveness_failures >= check.failure_threshold:
+                self.kill_for_liveness(managed, check, now)
+                return
+        if managed.liveness_future is None and now >= managed.next_liveness_at:
+            managed.next_liveness_at = now + check.interval_s
+            managed.liveness_future = self.checks.submit(check_health, check)
+
+    def kill_for_liveness(self, managed: Managed, check: LivenessCheck, now: float) -> None:
+        """Stop the service as kubelet does: its stop signal, SIGKILL after a grace period."""
+        managed.killed_for = LIVENESS_REASON
+        managed.kill_at = now + LIVENESS_GRACE_S
+        self.timeline.record(
+            "service_liveness_failed",
+            service=managed.spec.name,
+            failures=managed.liveness_failures,
+            timeout_s=check.timeout_s,
+            target=check.target,
+        )
+        self.signal_group(managed, getattr(signal, managed.spec.stop_signal))
 
     def signal_group(self, managed: Managed, sig: int) -> None:
         if managed.proc is None:
@@ -319,6 +374,7 @@ class Supervisor:
                 "restarts": m.restarts,
                 "last_exit_code": m.last_exit_code,
                 "last_exit_reason": m.last_exit_reason,
+                "last_exit_at": m.last_exit_at,
                 "since": m.since,
                 "role": m.spec.role,
                 "spec_hash": spec_hash(m.spec),

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from lab.errors import UsageError
 from lab.specs.catalog.base import LabContext, ServiceDefinition
+from lab.specs.catalog.checkout import Checkout
+from lab.specs.catalog.exporter import Exporter
+from lab.specs.catalog.features import Features
 from lab.specs.catalog.frontend import Frontend
 from lab.specs.catalog.locust import Locust
 from lab.specs.catalog.postgres import Postgres
 from lab.specs.catalog.profile import Profile
 from lab.specs.catalog.prometheus import Prometheus
+from lab.specs.catalog.recommender import Recommender
 from lab.specs.catalog.redis import Redis
 from lab.specs.catalog.shop import Shop
 from lab.specs.catalog.social import Social
@@ -21,10 +25,14 @@ _ALL: list[ServiceDefinition] = [
     Toxiproxy(),
     Prometheus(),
     Shop(),
+    Checkout(),
     Profile(),
     Social(),
     Frontend(),
     Visitors(),
+    Recommender(),
+    Features(),
+    Exporter(),
     Locust(),
 ]
 DEFINITIONS: dict[str, ServiceDefinition] = {d.name: d for d in _ALL}

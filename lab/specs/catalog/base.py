@@ -24,6 +24,8 @@ class LabContext:
     load: LoadPlan | None = None
     # Per-service environment changes made at run time (e.g. a bigger pool).
     env_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Per-job changes to Prometheus' scrape config made at run time (the `scrape` fault).
+    scrape_overrides: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def app_env(self) -> dict[str, str]:
         """Environment every app service gets: its code comes from the run's working copy."""

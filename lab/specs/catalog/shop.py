@@ -31,6 +31,30 @@ class Shop:
                 listen_port=ctx.ports["shop-redis"],
                 upstream_port=ctx.ports["redis"],
             ),
+            *self._recommender_links(ctx),
+            *self._checkout_links(ctx),
+        ]
+
+    def _checkout_links(self, ctx: LabContext) -> list[Link]:
+        if "checkout" not in ctx.services:
+            return []
+        return [
+            Link(
+                name="shop-checkout",
+                listen_port=ctx.ports["shop-checkout"],
+                upstream_port=ctx.ports["checkout"],
+            )
+        ]
+
+    def _recommender_links(self, ctx: LabContext) -> list[Link]:
+        if "recommender" not in ctx.services:
+            return []
+        return [
+            Link(
+                name="shop-recommender",
+                listen_port=ctx.ports["shop-recommender"],
+                upstream_port=ctx.ports["recommender"],
+            )
         ]
 
     def spec(self, ctx: LabContext) -> ServiceSpec:
@@ -47,6 +71,11 @@ class Shop:
             **ctx.app_env(),
             **ctx.env_overrides.get(self.name, {}),
         }
+        if "recommender" in ctx.services:
+            env["CHAOSLAB_RECOMMENDER_URL"] = f"http://127.0.0.1:{ctx.ports['shop-recommender']}"
+        if "checkout" in ctx.services:
+            # Orders go to the checkout service; without it the shop places them itself.
+            env["CHAOSLAB_CHECKOUT_URL"] = f"http://127.0.0.1:{ctx.ports['shop-checkout']}"
         return ServiceSpec(
             name=self.name,
             role="e-commerce API (Flask + gunicorn)",

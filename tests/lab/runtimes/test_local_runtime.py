@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import sys
-from collections.abc import Iterator
 
 import psutil
 import pytest
@@ -18,21 +17,6 @@ from lab.specs.model import HealthCheck, ServiceSpec
 from lab.waiting import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def runtime(port_base: int) -> Iterator[LocalRuntime]:
-    run = Run.create(
-        scenario="runtime-test",
-        seed=1,
-        variant="none",
-        runtime="local",
-        port_base=port_base,
-        root=PROJECT_ROOT,
-    )
-    rt = LocalRuntime(run)
-    yield rt
-    rt.down()
 
 
 def web(name: str, port: int, **extra: object) -> ServiceSpec:

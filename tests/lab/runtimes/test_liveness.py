@@ -1,0 +1,58 @@
+"""Liveness in the local runtime: a service whose liveness check keeps failing is killed and restarted."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from lab.errors import NotHealthy
+from lab.runs import Timeline
+from lab.runtimes.local.runtime import LocalRuntime
+from lab.runtimes.local.supervisor import LIVENESS_REASON
+from lab.specs.model import HealthCheck, LivenessCheck, ServiceSpec
+from lab.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def web(port: int, liveness_port: int, threshold: int, restart: str = "always") -> ServiceSpec:
+    return ServiceSpec(
+        name="web",
+        command=[sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        health=HealthCheck(kind="http", target=f"http://127.0.0.1:{port}/", interval_s=0.2),
+        liveness=LivenessCheck(
+            kind="http",
+            target=f"http://127.0.0.1:{liveness_port}/",
+            interval_s=0.2,
+            timeout_s=0.2,
+            failure_threshold=threshold,
+            start_period_s=0.5,
+        ),
+        restart=restart,  # type: ignore[arg-type]
+    )
+
+
+def test_failing_liveness_kills_the_service_records_why_and_restarts_it(
+    runtime: LocalRuntime, port_base: int
+) -> None:
+    # The liveness check asks a port nobody listens on: it fails every time.
+    runtime.up([web(port_base, port_base + 1, threshold=3, restart="on-failure")], timeout_s=15)
+    wait_until(lambda: runtime.status()["web"].restarts >= 1, 15, "the liveness kill")
+    status = runtime.status()["web"]
+    assert status.last_exit_reason == LIVENESS_REASON
+    assert status.last_exit_at is not None
+    failed = Timeline(runtime.run.timeline_path).events("service_liveness_failed")
+    assert failed and failed[0]["failures"] == 3 and failed[0]["service"] == "web"
+    # http.server exits 0 on SIGTERM, yet it comes back under on-failure: a liveness kill restarts.
+    wait_until(lambda: runtime.status()["web"].state in ("healthy", "starting"), 15, "the restart")
+
+
+def test_passing_liveness_leaves_the_service_alone(runtime: LocalRuntime, port_base: int) -> None:
+    runtime.up([web(port_base, port_base, threshold=1)], timeout_s=15)
+    pid = runtime.status()["web"].pid
+    # Long enough for ~10 liveness probes after the start period.
+    with pytest.raises(NotHealthy, match="Timed out"):
+        wait_until(lambda: runtime.status()["web"].restarts > 0, 2.5, "a restart that must not happen")
+    assert runtime.status()["web"].pid == pid
+    assert not Timeline(runtime.run.timeline_path).events("service_liveness_failed")

@@ -1,0 +1,146 @@
+"""Mini-challenge 1 end to end: every cause of the restarts gives the chapter's 503s, and its fix ends them.
+
+The expectations are the chapter's, written here again (not read from scenario.yaml)
+so that loosening the scenario file cannot make this test pass.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from lab.lifecycle import RunOutcome, run_scenario
+from lab.runs import Run, Timeline
+from lab.scenarios import load_scenario
+from lab.scenarios.observe import CheckResult, PhaseResult
+
+SCENARIO = "checkout-crashloop"
+# seed % 3 draws the variant.
+SEEDS = {"memory-leak": 3, "strict-liveness": 1, "poison-cart": 2}
+# How each cause ends the process, as the runtime records it: (exit code, reason).
+LAST_EXIT = {
+    "memory-leak": ("137", "OOMKilled"),
+    "strict-liveness": (None, "Unhealthy: liveness probe failed"),
+    "poison-cart": ("1", "Error"),
+}
+TIMELINE_EVENT = {
+    "memory-leak": "service_oom_killed",
+    "strict-liveness": "service_liveness_failed",
+    "poison-cart": "service_exited",
+}
+
+
+def check(result: PhaseResult, label: str) -> CheckResult:
+    return next(c for c in result.checks if c.label == label)
+
+
+def failures(outcome: RunOutcome) -> object:
+    return outcome.error or [
+        (p.name, [(c.label, c.value) for c in p.checks if not c.held]) for p in outcome.phases
+    ]
+
+
+def series(run: Run, probe: str) -> list[tuple[float, float]]:
+    """The probe's values over the run, as Prometheus recorded them (exported at lab down)."""
+    exported = json.loads((run.dir / "metrics.json").read_text())
+    found = next(s for s in exported["series"] if s["probe"] == probe)
+    return [(t, v) for t, v in found["points"] if v is not None]
+
+
+def value_at(points: list[tuple[float, float]], ts: float) -> float:
+    """The last recorded value at or before ``ts``."""
+    return [v for t, v in points if t <= ts][-1]
+
+
+@pytest.mark.scenario
+@pytest.mark.alone
+@pytest.mark.parametrize("variant", list(SEEDS))
+def test_every_cause_of_the_restarts_gives_503s_on_checkout_and_its_fix_ends_them(
+    variant: str, port_base: int
+) -> None:
+    scenario = load_scenario(SCENARIO)
+    assert scenario.variant(SEEDS[variant]).id == variant
+    outcome = run_scenario(scenario, seed=SEEDS[variant], port_base=port_base, echo=lambda _: None)
+    assert outcome.ok, failures(outcome)
+    assert [p.name for p in outcome.phases] == ["baseline", "symptoms", "recovery"]
+    baseline, symptoms, recovery = outcome.phases
+    run = Run.load(outcome.run_id)
+    events = Timeline(run.timeline_path).events()
+    phase_end = {e["phase"]: e["ts"] for e in events if e["event"] == "phase_measured"}
+    injected_at = next(e["ts"] for e in events if e["event"] == "fault_injected")
+    fixed_at = next(e["ts"] for e in events if e["event"] == "fix_applied")
+
+    # Steady state: no restart, no 503, every acknowledged order in the database.
+    assert check(baseline, "checkout_restarts").value == 0
+    assert check(baseline, "checkout_5xx_ratio").value < 0.005
+    assert check(baseline, "orders_lost").value == 0
+
+    # The chapter's symptoms: about one checkout in eight gets a 503 while the rest of the API
+    # stays fast, and the checkout service restarts again and again, for a reason one can read.
+    ratio = value_at(series(run, "checkout_5xx_ratio"), phase_end["symptoms"])
+    print(f"{variant}: checkout 5xx ratio over the 30 s before the end of symptoms: {ratio:.1%}")
+    assert 0.05 <= ratio <= 0.25, ratio
+    assert symptoms.summary["api_p99_latency"] < 0.1
+    assert check(symptoms, "checkout_restarts").value >= 3
+    code, reason = LAST_EXIT[variant]
+    last_exit = str(check(symptoms, "checkout_last_exit").value)
+    assert last_exit.endswith(reason), last_exit
+    if code is not None:
+        assert last_exit.split()[0] == code, last_exit
+    # No crash, whenever it struck, made the shop acknowledge an order it did not commit.
+    assert check(symptoms, "orders_lost").value == 0
+    exits = [e for e in events if e["event"] == "service_exited" and e["service"] == "checkout"]
+    assert len(exits) >= 3 and all(e["reason"] == reason for e in exits if e["ts"] < fixed_at)
+    assert [e for e in events if e["event"] == TIMELINE_EVENT[variant] and e["service"] == "checkout"]
+
+    if variant == "memory-leak":
+        # The saw-tooth: the worker's memory climbs under load, and drops at each OOM kill.
+        memory = [(t, v) for t, v in series(run, "checkout_memory") if injected_at <= t <= fixed_at]
+        peaks = [v for (_, before), (_, v), (_, after) in zip(memory, memory[1:], memory[2:], strict=False)
+                 if v > before and v > after * 1.3]  # fmt: skip
+        assert len(peaks) >= 2, memory
+        assert min(peaks) > 90 * 2**20 and min(v for _, v in memory) < 80 * 2**20
+
+    # Recovery: no restart for 30 s, checkout 5xx under 0.5 %, no acknowledged order lost.
+    assert check(recovery, "checkout_stable_s").value > 30
+    assert check(recovery, "checkout_5xx_ratio").value < 0.005
+    assert check(recovery, "orders_lost").value == 0
+    assert not [e for e in exits if e["ts"] > fixed_at]
+    print(
+        f"{variant}: baseline {baseline.elapsed_s:.0f}s, symptoms {symptoms.elapsed_s:.0f}s "
+        f"({check(symptoms, 'checkout_restarts').value:.0f} restarts, {last_exit}), "
+        f"recovery {recovery.elapsed_s:.0f}s"
+    )
+
+
+@pytest.mark.scenario
+@pytest.mark.alone
+def test_the_fixed_release_refuses_the_wholesale_cart_with_a_4xx(chaoslab) -> None:
+    started = chaoslab("start", SCENARIO, "--seed", "5")  # 5 % 3: the poison cart
+    assert started.returncode == 0, started.stderr
+    assert "INCIDENT" in started.stdout
+
+    status = chaoslab("status")
+    assert re.search(r"checkout\s.*", status.stdout), status.stdout
+    assert "1.5.0" in chaoslab("code", "checkout", "--diff").stdout
+    hint = chaoslab("hint")
+    assert "hint 1 of" in hint.stdout
+    assert chaoslab("verify").returncode == 1
+
+    fixed = chaoslab("fix")
+    assert fixed.returncode == 0, fixed.stderr
+    verified = chaoslab("verify", "--wait", "120")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+    exports = dict(line.removeprefix("export ").split("=", 1) for line in chaoslab("env").stdout.splitlines())
+    import requests
+
+    shop = exports["CHAOSLAB_SHOP_URL"].strip("'")
+    user = 800_001
+    assert requests.post(f"{shop}/cart/{user}", json={"product_id": 7, "qty": 120}, timeout=10).ok
+    refused = requests.post(f"{shop}/checkout/{user}", headers={"Idempotency-Key": "wholesale-1"}, timeout=10)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["product_ids"] == [7]
+    assert chaoslab("stop").returncode == 0

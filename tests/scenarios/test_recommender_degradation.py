@@ -1,0 +1,94 @@
+"""Mini-challenge 2 end to end: what feeds the model changes, relevance drops silently, the fix restores it.
+
+The expectations are the chapter's, written here again (not read from scenario.yaml)
+so that loosening the scenario file cannot make this test pass.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lab.lifecycle import RunOutcome, run_scenario
+from lab.runs import Run, Timeline
+from lab.scenarios import load_scenario
+from lab.scenarios.observe import CheckResult, PhaseResult
+
+SCENARIO = "recommender-degradation"
+# seed % 3 draws the variant.
+SEEDS = {"renamed-feature": 3, "feature-store-eviction": 1, "index-version-mismatch": 2}
+# What each variant's fix does, as the timeline records it.
+FIX_KINDS = {
+    "renamed-feature": ["rollback"],
+    "feature-store-eviction": ["redis_config"],
+    "index-version-mismatch": ["flag"],
+}
+
+
+def check(result: PhaseResult, label: str) -> CheckResult:
+    return next(c for c in result.checks if c.label == label)
+
+
+def value(result: PhaseResult, label: str) -> float:
+    found = check(result, label).value
+    assert isinstance(found, int | float), (result.name, label, found)
+    return float(found)
+
+
+def failures(outcome: RunOutcome) -> object:
+    return outcome.error or [
+        (p.name, [(c.label, c.value, c.error) for c in p.checks if not c.held]) for p in outcome.phases
+    ]
+
+
+@pytest.mark.scenario
+@pytest.mark.alone
+@pytest.mark.parametrize("variant", list(SEEDS))
+def test_relevance_drops_silently_and_the_fix_restores_it(variant: str, port_base: int) -> None:
+    scenario = load_scenario(SCENARIO)
+    assert scenario.variant(SEEDS[variant]).id == variant
+    outcome = run_scenario(scenario, seed=SEEDS[variant], port_base=port_base, echo=lambda _: None)
+    assert outcome.ok, failures(outcome)
+    assert [p.name for p in outcome.phases] == ["baseline", "symptoms", "recovery"]
+    baseline, symptoms, recovery = outcome.phases
+
+    # Simulated people click what matches their hidden taste: the model serves them well.
+    baseline_ctr = value(baseline, "click_through_rate")
+    assert baseline_ctr > 0.5
+    assert value(baseline, "fallback_ratio") == 0
+    # Click-through drops by 30 % or more...
+    assert value(symptoms, "click_through_rate") <= 0.7 * baseline_ctr
+    # ...with no error anywhere, no alert, and CPU as usual,
+    for result in outcome.phases:
+        assert check(result, "alerts").held and result.firing == [], (result.name, check(result, "alerts"))
+        assert value(result, "error_rate_5xx") == 0
+    assert value(symptoms, "shop_error_rate_5xx") == 0
+    assert symptoms.summary["error_rate_5xx"] == 0
+    normal_cpu = max(value(baseline, "cpu_cores"), recovery.summary["cpu_cores"])
+    assert symptoms.summary["cpu_cores"] <= 1.5 * normal_cpu
+    # ...only the latency a little up (the chapter: P99 100 ms → 200 ms) ...
+    baseline_p99 = value(baseline, "p99_latency")
+    assert symptoms.summary["p99_latency"] >= max(0.1, 2 * baseline_p99)
+    assert symptoms.summary["p99_latency"] < 0.5
+    # ...and the signals that tell: the service falls back to popular items.
+    assert symptoms.summary["fallback_ratio"] > 0.5
+    if variant == "index-version-mismatch":
+        assert symptoms.summary["feature_missing_ratio"] == 0  # the features are there; the index is wrong
+    else:
+        assert symptoms.summary["feature_missing_ratio"] > 0.5
+
+    # After the fix: click-through within 5 % of the baseline, P99 back near it.
+    assert abs(value(recovery, "click_through_rate") - baseline_ctr) <= 0.05 * baseline_ctr
+    assert value(recovery, "fallback_ratio") == 0
+    assert value(recovery, "p99_latency") < 0.08
+
+    events = Timeline(Run.load(outcome.run_id).timeline_path).events()
+    assert [e["variant"] for e in events if e["event"] == "fault_injected"] == [variant]
+    assert [e["kind"] for e in events if e["event"] == "fix_applied"] == FIX_KINDS[variant]
+
+
+@pytest.mark.scenario
+@pytest.mark.alone
+def test_chaoslab_run_exits_0(chaoslab) -> None:
+    result = chaoslab("run", SCENARIO, "--seed", "5", timeout=400)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASSED" in result.stdout
