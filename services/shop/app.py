@@ -262,9 +262,11 @@ def add_to_cart(user_id: int) -> tuple[dict, int]:
     return {"user_id": user_id, "product_id": product_id, "qty": row["qty"]}, 200
 
 
-if RECOMMENDER_URL:
-    # Only in labs with the recommender: every other lab's shop stays exactly as it was.
+if RECOMMENDER_URL or CHECKOUT_URL:
+    # Only in labs with a service behind the shop: every other lab's shop stays exactly as it was.
     RequestsInstrumentor().instrument(meter_provider=NoOpMeterProvider())
+
+if RECOMMENDER_URL:
     recommender = requests.Session()
 
     def ask_recommender(method: str, path: str, **kwargs: object) -> tuple[dict, int]:
@@ -289,11 +291,6 @@ if RECOMMENDER_URL:
         return ask_recommender(
             "POST", f"/recommendations/{user_id}/clicks", json=flask.request.get_json(silent=True)
         )
-
-
-if CHECKOUT_URL:
-    # Only in labs with the checkout service: every other lab's shop stays exactly as it was.
-    RequestsInstrumentor().instrument(meter_provider=NoOpMeterProvider())
 
 
 def place_order_with_checkout_service(user_id: int) -> tuple[dict, int]:
