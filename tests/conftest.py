@@ -42,6 +42,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 _locks_key = pytest.StashKey[str]()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`alone` tests first: run back to back they hand the machine on without a worker idling."""
+    items.sort(key=lambda item: item.get_closest_marker("alone") is None)
+
+
 @pytest.fixture(autouse=True)
 def machine_share(request: pytest.FixtureRequest) -> Iterator[None]:
     """Under xdist, an `alone` test waits until no other lab runs, and keeps new ones out meanwhile.

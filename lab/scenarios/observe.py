@@ -104,7 +104,7 @@ def observe(
             firing = set()
         for alert in firing:
             alert_first.setdefault(alert, now - started)
-        results += _alert_results(expectation, firing, alert_first, elapsed_s=now - started)
+        results += _alert_results(expectation, firing, alert_first, elapsed_s=now - started, latch=latch)
         for probe in scenario.summary_probes:
             value, _ = measure(scenario, lab, probe)
             summary[probe] = _more_extreme(summary.get(probe), value, toward_high=True) if latch else value
@@ -125,18 +125,25 @@ def observe(
 
 
 def _alert_results(
-    expectation: Expectation, firing: set[str], alert_first: dict[str, float], elapsed_s: float = 0.0
+    expectation: Expectation,
+    firing: set[str],
+    alert_first: dict[str, float],
+    elapsed_s: float = 0.0,
+    latch: bool = True,
 ) -> list[CheckResult]:
     results = []
     if expectation.alerts_silent:
         quiet_for = expectation.alerts_within_s or 0
+        # Symptoms (latched) must stay silent throughout; a steady state is silent when it holds,
+        # so an alert still resolving from the lab's start-up is waited out, not held against it.
+        fired = alert_first if latch else {a: alert_first[a] for a in firing}
         results.append(
             CheckResult(
                 label="alerts",
                 condition="none fires" + (f" for {quiet_for}s" if quiet_for else ""),
-                value=", ".join(sorted(alert_first)) or "none",
-                held=not alert_first and elapsed_s >= quiet_for,
-                at_s=min(alert_first.values()) if alert_first else None,
+                value=", ".join(sorted(fired)) or "none",
+                held=not fired and elapsed_s >= quiet_for,
+                at_s=min(fired.values()) if fired else None,
             )
         )
     for alert in expectation.alerts_firing:

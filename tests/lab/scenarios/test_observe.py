@@ -25,6 +25,15 @@ def test_any_alert_that_fired_breaks_the_silence_even_once_resolved() -> None:
     assert not result.held and result.value == "ProfileAPIP99Latency" and result.at_s == 4.0
 
 
+def test_a_steady_state_is_silent_once_a_start_up_alert_has_resolved() -> None:
+    """Not latched (baseline, recovery): what counts is what fires now, in the poll that holds."""
+    started_up = {"APIServiceP99Latency": 0.0}
+    [resolving] = _alert_results(silent(), {"APIServiceP99Latency"}, started_up, latch=False)
+    [resolved] = _alert_results(silent(), set(), started_up, elapsed_s=9, latch=False)
+    assert not resolving.held and resolving.value == "APIServiceP99Latency"
+    assert resolved.held and resolved.value == "none"
+
+
 def test_without_silence_no_alert_check_is_added() -> None:
     assert _alert_results(Expectation(within_s=60), {"X"}, {"X": 1.0}, elapsed_s=5) == []
 
