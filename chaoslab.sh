@@ -33,6 +33,8 @@ case "$command" in
     ;;
   test)
     install
+    # The docker-marked tests run the lab in containers: an engine, and the offline images.
+    "$venv/bin/python" -m lab.setup --docker
     shift
     "$venv/bin/ruff" check .
     "$venv/bin/ruff" format --check .

@@ -17,7 +17,6 @@ from lab.runs import Run, Timeline, current_run, require_current_run
 from lab.runs.metrics import try_export
 from lab.runs.run import clear_current, mark_current
 from lab.runtimes import RUNTIMES, runtime_for
-from lab.runtimes.local.runtime import LocalRuntime
 from lab.scenarios import Scenario, load_scenario
 from lab.scenarios.model import Expectation
 from lab.scenarios.observe import PhaseResult, observe
@@ -33,9 +32,7 @@ def default_port_base() -> int:
 
 
 def _runtime(run: Run, owner_pid: int | None):
-    if run.info.runtime == "local":
-        return LocalRuntime(run, owner_pid=owner_pid)
-    return runtime_for(run)
+    return runtime_for(run, owner_pid=owner_pid)
 
 
 def open_lab() -> LiveLab:

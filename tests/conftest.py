@@ -83,8 +83,21 @@ def lab_home() -> Iterator[Path]:
     leftovers = [p for run in (home / "runs").glob("*") for p in processes_of_run(run.name)]
     for proc in leftovers:
         proc.kill()
+    containers = _sweep_containers()
     shutil.rmtree(home, ignore_errors=True)
     assert not leftovers, f"processes left behind by the tests: {[p.pid for p in leftovers]}"
+    assert not containers, f"containers left behind by the tests: {containers}"
+
+
+def _sweep_containers() -> list[str]:
+    """What the session's docker labs left (none, when every test took its lab down)."""
+    from lab.errors import EnvironmentProblem
+    from lab.runtimes.docker.runtime import sweep_leftovers
+
+    try:
+        return sweep_leftovers(keep_run_id=None)
+    except EnvironmentProblem:
+        return []  # no engine: no container can be left
 
 
 def free_port_base() -> int:

@@ -33,8 +33,10 @@ class Runtime(ABC):
 
     name: str
 
-    def __init__(self, run: Run):
+    def __init__(self, run: Run, owner_pid: int | None = None):
+        # With an owner, the lab goes down by itself when that process dies (a crashed harness).
         self.run = run
+        self.owner_pid = owner_pid
 
     @abstractmethod
     def up(self, specs: list[ServiceSpec], timeout_s: float = 120.0) -> None:

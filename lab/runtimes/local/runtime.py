@@ -6,8 +6,6 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from lab.errors import NotHealthy
 from lab.runs import Run
 from lab.runs.run import RUN_ID_ENV
 from lab.runtimes.base import Runtime, ServiceStatus
+from lab.runtimes.detached import DetachedProcess
 from lab.runtimes.local.supervisor import DESIRED_FILE, STATE_FILE, spec_hash, start_order
 from lab.specs.model import ServiceSpec
 
@@ -58,37 +57,11 @@ class LocalRuntime(Runtime):
     name = "local"
 
     def __init__(self, run: Run, owner_pid: int | None = None):
-        super().__init__(run)
-        self.owner_pid = owner_pid
+        super().__init__(run, owner_pid)
+        self.supervisor = DetachedProcess(run, "lab.runtimes.local.supervisor", "supervisor")
 
-    # -- supervisor plumbing -------------------------------------------------
     def _supervisor_pid(self) -> int | None:
-        """The supervisor's pid while it lives; the pid file pairs it with its start time."""
-        try:
-            pid_text, started = (self.run.dir / "supervisor.pid").read_text().split()
-            proc = psutil.Process(int(pid_text))
-            if proc.create_time() != float(started) or proc.status() == psutil.STATUS_ZOMBIE:
-                return None
-        except (FileNotFoundError, ValueError, psutil.Error):
-            return None
-        return proc.pid
-
-    def _spawn_supervisor(self) -> None:
-        argv = [sys.executable, "-m", "lab.runtimes.local.supervisor", str(self.run.dir)]
-        if self.owner_pid:
-            argv += ["--owner-pid", str(self.owner_pid)]
-        with self.run.log_path("supervisor").open("ab") as log:
-            proc = subprocess.Popen(
-                argv,
-                env={**os.environ, RUN_ID_ENV: self.run.id},
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # a Ctrl-C at the terminal must not reach the lab
-                cwd=self.run.info.project_root,
-            )
-        started = psutil.Process(proc.pid).create_time()
-        (self.run.dir / "supervisor.pid").write_text(f"{proc.pid} {started!r}")
+        return self.supervisor.pid()
 
     def _read_state(self) -> dict:
         try:
@@ -113,7 +86,7 @@ class LocalRuntime(Runtime):
         tmp.replace(self.run.dir / DESIRED_FILE)
         pid = self._supervisor_pid()
         if pid is None:
-            self._spawn_supervisor()
+            self.supervisor.spawn(self.owner_pid)
         else:
             os.kill(pid, signal.SIGHUP)
         self._wait_ready(list(ordered.values()), timeout_s)
@@ -170,19 +143,10 @@ class LocalRuntime(Runtime):
         return result
 
     def down(self) -> None:
-        pid = self._supervisor_pid()
-        if pid is not None:
-            os.kill(pid, signal.SIGTERM)
-            try:
-                psutil.Process(pid).wait(timeout=60)
-            except psutil.TimeoutExpired:
-                os.kill(pid, signal.SIGKILL)
-            except psutil.NoSuchProcess:
-                pass
+        self.supervisor.stop(timeout_s=60)
         # Whatever escaped the supervisor still carries the run's label: sweep it.
         leftovers = processes_of_run(self.run.id)
         for proc in leftovers:
             with contextlib.suppress(psutil.Error):
                 proc.kill()
         psutil.wait_procs(leftovers, timeout=10)
-        (self.run.dir / "supervisor.pid").unlink(missing_ok=True)

@@ -1,27 +1,56 @@
-"""A bare local runtime on free ports, for tests that bring up their own specs."""
+"""Bare runtimes on free ports, for tests that bring up their own specs; and a small web spec."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 
 import pytest
 
 from lab import PROJECT_ROOT
 from lab.runs import Run
+from lab.runtimes import RUNTIMES
+from lab.runtimes.docker.runtime import DockerRuntime
 from lab.runtimes.local.runtime import LocalRuntime
+from lab.specs.model import HealthCheck, LivenessCheck, ServiceSpec
+
+
+def _throwaway(kind: str, port_base: int) -> Iterator:
+    """A runtime of a throwaway run; everything it started is down after the test."""
+    run = Run.create(
+        scenario="runtime-test", seed=1, variant="none", runtime=kind, port_base=port_base, root=PROJECT_ROOT
+    )
+    rt = RUNTIMES[kind](run)
+    yield rt
+    rt.down()
 
 
 @pytest.fixture
 def runtime(port_base: int) -> Iterator[LocalRuntime]:
-    """A local runtime of a throwaway run; everything it started is down after the test."""
-    run = Run.create(
-        scenario="runtime-test",
-        seed=1,
-        variant="none",
-        runtime="local",
-        port_base=port_base,
-        root=PROJECT_ROOT,
+    """The local runtime: services as processes."""
+    yield from _throwaway("local", port_base)
+
+
+@pytest.fixture
+def docker_runtime(port_base: int) -> Iterator[DockerRuntime]:
+    """The docker runtime (offline images): services as containers of one pod."""
+    yield from _throwaway("docker", port_base)
+
+
+def web(port: int, liveness_port: int, threshold: int = 3, restart: str = "always") -> ServiceSpec:
+    """http.server on ``port``, its liveness checked on ``liveness_port`` (fails when nobody listens)."""
+    return ServiceSpec(
+        name="web",
+        command=[sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        ports={"web": port},
+        health=HealthCheck(kind="http", target=f"http://127.0.0.1:{port}/", interval_s=0.2),
+        liveness=LivenessCheck(
+            kind="http",
+            target=f"http://127.0.0.1:{liveness_port}/",
+            interval_s=0.2,
+            timeout_s=0.2,
+            failure_threshold=threshold,
+            start_period_s=0.5,
+        ),
+        restart=restart,  # type: ignore[arg-type]
     )
-    rt = LocalRuntime(run)
-    yield rt
-    rt.down()

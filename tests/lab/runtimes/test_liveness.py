@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 from lab.errors import NotHealthy
 from lab.runs import Timeline
 from lab.runtimes.local.runtime import LocalRuntime
 from lab.runtimes.local.supervisor import LIVENESS_REASON
-from lab.specs.model import HealthCheck, LivenessCheck, ServiceSpec
 from lab.waiting import wait_until
+from tests.lab.runtimes.conftest import web
 
 pytestmark = pytest.mark.integration
-
-
-def web(port: int, liveness_port: int, threshold: int, restart: str = "always") -> ServiceSpec:
-    return ServiceSpec(
-        name="web",
-        command=[sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-        health=HealthCheck(kind="http", target=f"http://127.0.0.1:{port}/", interval_s=0.2),
-        liveness=LivenessCheck(
-            kind="http",
-            target=f"http://127.0.0.1:{liveness_port}/",
-            interval_s=0.2,
-            timeout_s=0.2,
-            failure_threshold=threshold,
-            start_period_s=0.5,
-        ),
-        restart=restart,  # type: ignore[arg-type]
-    )
 
 
 def test_failing_liveness_kills_the_service_records_why_and_restarts_it(

@@ -1,0 +1,33 @@
+"""The Docker engine: one client for the lab, and one clear sentence when there is none."""
+
+from __future__ import annotations
+
+import functools
+
+from lab.errors import EnvironmentProblem
+
+# Every container, network and volume the lab creates carries this label, set to the run's id
+# (images carry LAB_LABEL only): cleanup is one query.
+RUN_LABEL = "io.chaoslab.run"
+LAB_LABEL = "io.chaoslab"
+# The state home a run belongs to: a sweep in one home never touches another home's live labs.
+HOME_LABEL = "io.chaoslab.home"
+
+
+@functools.cache
+def engine():  # -> docker.DockerClient (the SDK is imported lazily: the local runtime needs none of it)
+    """A client of a running Docker engine, or an error that says how to get one."""
+    import docker
+    from docker.errors import DockerException
+
+    try:
+        client = docker.from_env(timeout=60)
+        client.ping()
+    except DockerException as error:
+        raise EnvironmentProblem(
+            "No Docker engine answers (DOCKER_HOST or /var/run/docker.sock).",
+            details=[str(error).splitlines()[0][:200]],
+            hint="start one: `chaoslab setup --docker` (installs docker.io and starts dockerd), "
+            "or `systemctl start docker`; or run with `--runtime local`.",
+        ) from None
+    return client

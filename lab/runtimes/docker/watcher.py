@@ -1,0 +1,206 @@
+"""The docker watcher: a detached process per lab that does what the engine does not.
+
+The engine starts, limits and restarts containers; it does not write the lab's
+timeline, kill on a failing liveness check (its health checks never restart), or take
+a lab down when the process that owns it dies. This watcher follows the engine's
+events for the run's label and records exits (with the engine's OOMKilled) in the
+timeline, runs liveness checks the way kubelet does (the stop signal from inside the
+container, so the exit is the process's own and the restart policy applies), and
+removes every container of the run when its owner is gone.
+
+Run as ``python -m lab.runtimes.docker.watcher RUN_DIR [--owner-pid PID]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from lab.runs.timeline import Timeline
+from lab.runtimes.docker.containers import SERVICE_LABEL
+from lab.runtimes.docker.engine import RUN_LABEL, engine
+from lab.runtimes.local.supervisor import DESIRED_FILE, LIVENESS_GRACE_S, LIVENESS_REASON, check_health
+from lab.specs.model import LivenessCheck, ServiceSpec
+
+EXITS_FILE = "exits.json"
+
+
+def write_json_atomically(path: Path, body: object) -> None:
+    """Readers see the old file or the new one, never half of it."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(body, indent=2))
+    tmp.replace(path)
+
+
+@dataclass
+class Liveness:
+    """One service's liveness probing: when next, how many failures in a row, when to SIGKILL."""
+
+    check: LivenessCheck
+    started_at: float
+    next_at: float
+    failures: int = 0
+    kill_at: float | None = None
+
+
+class Watcher:
+    """Follows one run's containers until the lab goes down or its owner dies."""
+
+    def __init__(self, run_dir: Path, owner_pid: int | None):
+        self.run_dir = run_dir
+        self.run_id = json.loads((run_dir / "run.json").read_text())["id"]
+        self.owner_pid = owner_pid
+        self.timeline = Timeline(run_dir / "timeline.jsonl")
+        self.client = engine()
+        self.stop = threading.Event()
+        self.oom: set[str] = set()  # services whose next exit is the kernel's OOM kill
+        self.liveness_killed: set[str] = set()
+        self.stopped: set[str] = set()
+        # Each service's last exit as the platform saw it (code, reason, when): what status shows.
+        self.exits: dict[str, dict[str, Any]] = {}
+        self.liveness: dict[str, Liveness] = {}
+
+    def serve(self) -> None:
+        """Follow events in a thread; probe liveness and watch the owner in this one."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stop.set())
+        threading.Thread(target=self.follow_events, daemon=True).start()
+        while not self.stop.is_set():
+            if self.owner_pid and not psutil.pid_exists(self.owner_pid):
+                self.timeline.record("owner_gone", owner_pid=self.owner_pid)
+                from lab.runtimes.docker.runtime import remove_labelled
+
+                remove_labelled(self.run_id)
+                return
+            self.probe_liveness(time.time())
+            self.stop.wait(0.2)
+
+    # -- events --------------------------------------------------------------------
+    def follow_events(self) -> None:
+        stream = self.client.events(
+            filters={"label": f"{RUN_LABEL}={self.run_id}", "type": "container"}, decode=True
+        )
+        for event in stream:
+            if self.stop.is_set():
+                return
+            self.on_event(event)
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        action = event.get("Action") or event.get("status")
+        attributes = event.get("Actor", {}).get("Attributes", {})
+        service = attributes.get(SERVICE_LABEL)
+        if not service or service == "pod":
+            return
+        if action == "kill":
+            # The engine kills only when told to (stop, remove): the runtime records those itself.
+            self.stopped.add(service)
+        elif action == "oom":
+            self.oom.add(service)
+            self.timeline.record("service_oom_killed", service=service, by="kernel (container memory limit)")
+        elif action == "die" and service in self.stopped:
+            self.stopped.discard(service)
+            self.oom.discard(service)
+            self.liveness.pop(service, None)
+        elif action == "die":
+            code = int(attributes.get("exitCode", 0))
+            if service in self.oom:
+                reason = "OOMKilled"
+            elif service in self.liveness_killed:
+                reason = LIVENESS_REASON
+            else:
+                reason = "Completed" if code == 0 else "Error"
+            self.oom.discard(service)
+            self.liveness_killed.discard(service)
+            self.liveness.pop(service, None)
+            self.timeline.record("service_exited", service=service, code=code, reason=reason)
+            self.exits[service] = {"code": code, "reason": reason, "at": time.time()}
+            write_json_atomically(self.run_dir / EXITS_FILE, self.exits)
+        elif action == "restart" or (action == "start" and self._restarted(service)):
+            self.timeline.record("service_restarted", service=service)
+
+    def _restarted(self, service: str) -> bool:
+        try:
+            container = self.client.containers.get(f"chaoslab-{self.run_id}-{service}")
+        except Exception:
+            return False
+        return int(container.attrs.get("RestartCount", 0)) > 0
+
+    # -- liveness ------------------------------------------------------------------
+    def desired(self) -> dict[str, ServiceSpec]:
+        try:
+            raw = json.loads((self.run_dir / DESIRED_FILE).read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {}
+        return {s["name"]: ServiceSpec.model_validate(s) for s in raw}
+
+    def probe_liveness(self, now: float) -> None:
+        for name, spec in self.desired().items():
+            if spec.liveness is None:
+                self.liveness.pop(name, None)
+                continue
+            container = self._running(name)
+            if container is None:
+                self.liveness.pop(name, None)
+                continue
+            started = container.attrs["State"].get("StartedAt", "")
+            probing = self.liveness.get(name)
+            if probing is None or probing.check != spec.liveness or probing.started_at != hash(started):
+                probing = self.liveness[name] = Liveness(
+                    spec.liveness, hash(started), now + spec.liveness.start_period_s
+                )
+            self._probe(name, spec, container, probing, now)
+
+    def _running(self, name: str) -> Any:
+        try:
+            container = self.client.containers.get(f"chaoslab-{self.run_id}-{name}")
+        except Exception:
+            return None
+        return container if container.status == "running" else None
+
+    def _probe(self, name: str, spec: ServiceSpec, container: Any, probing: Liveness, now: float) -> None:
+        if probing.kill_at is not None:
+            if now >= probing.kill_at:  # the grace period is over
+                self._signal(container, "KILL")
+            return
+        if now < probing.next_at:
+            return
+        probing.next_at = now + probing.check.interval_s
+        probing.failures = 0 if check_health(probing.check) else probing.failures + 1
+        if probing.failures >= probing.check.failure_threshold:
+            self.liveness_killed.add(name)
+            probing.kill_at = now + LIVENESS_GRACE_S
+            self.timeline.record(
+                "service_liveness_failed",
+                service=name,
+                failures=probing.failures,
+                timeout_s=probing.check.timeout_s,
+                target=probing.check.target,
+            )
+            self._signal(container, spec.stop_signal.removeprefix("SIG"))
+
+    def _signal(self, container: Any, name: str) -> None:
+        """Signal the service from inside: to the engine its exit is its own, so it restarts by policy."""
+        try:
+            container.exec_run(["sh", "-c", f"kill -s {name} -- -1"])
+        except Exception:
+            return
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--owner-pid", type=int, default=None)
+    args = parser.parse_args(argv)
+    Watcher(args.run_dir.resolve(), args.owner_pid).serve()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""The docker runtime runs the same lab as containers, and leaves none behind."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from lab.errors import EnvironmentProblem
+from lab.lifecycle import run_scenario
+from lab.runs import Run, Timeline
+from lab.runtimes.docker.engine import RUN_LABEL
+from lab.runtimes.docker.runtime import DockerRuntime
+from lab.runtimes.local.supervisor import LIVENESS_REASON
+from lab.scenarios import load_scenario
+from lab.specs.model import ServiceSpec
+from lab.waiting import wait_until
+from tests.lab.runtimes.conftest import web
+
+
+def test_without_an_engine_the_error_is_one_sentence_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lab.runtimes.docker import engine as module
+
+    module.engine.cache_clear()
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    try:
+        with pytest.raises(EnvironmentProblem) as raised:
+            module.engine()
+    finally:
+        module.engine.cache_clear()
+    assert raised.value.message == "No Docker engine answers (DOCKER_HOST or /var/run/docker.sock)."
+    assert "chaoslab setup --docker" in (raised.value.hint or "")
+
+
+@pytest.mark.docker
+@pytest.mark.scenario
+@pytest.mark.alone
+def test_db_pool_exhaustion_runs_in_containers_and_its_fix_restores_health(port_base: int) -> None:
+    from lab.runtimes.docker.engine import engine
+
+    outcome = run_scenario(
+        load_scenario("db-pool-exhaustion"),
+        seed=1,
+        port_base=port_base,
+        runtime="docker",
+        echo=lambda _: None,
+    )
+    assert outcome.ok, outcome.error or [
+        (p.name, [(c.label, c.value) for c in p.checks if not c.held]) for p in outcome.phases
+    ]
+    _, symptoms, recovery = outcome.phases
+    # The chapter's picture, as with local processes: pool dry, P99 in seconds, then healthy again.
+    assert symptoms.summary["pool_usage"] >= 0.95 and symptoms.summary["p99_latency"] > 0.5
+    assert recovery.summary["p99_latency"] < 0.1
+
+    events = Timeline(Run.load(outcome.run_id).timeline_path).events()
+    started = [e["service"] for e in events if e["event"] == "service_started"]
+    assert {"postgres", "redis", "toxiproxy", "prometheus", "shop", "locust"} <= set(started)
+    assert [e for e in events if e["event"] == "pod_started"]
+    # Down means gone: no container and no network of the run is left.
+    client = engine()
+    label = {"label": f"{RUN_LABEL}={outcome.run_id}"}
+    assert client.containers.list(all=True, filters=label) == []
+    assert client.networks.list(filters=label) == []
+
+
+HOG = "import time\nheld = []\nwhile True:\n    held.append(bytearray(8 * 2**20))\n    time.sleep(0.02)\n"
+
+
+@pytest.mark.docker
+@pytest.mark.integration
+def test_the_pod_publishes_on_loopback_and_a_service_answers_through_it(
+    docker_runtime: DockerRuntime, port_base: int
+) -> None:
+    docker_runtime.up([web(port_base, port_base)], timeout_s=60)
+    status = docker_runtime.status()["web"]
+    assert status.state == "healthy" and status.restarts == 0
+    pod = docker_runtime._containers()["pod"]
+    bindings = pod.attrs["HostConfig"]["PortBindings"][f"{port_base}/tcp"]
+    assert bindings == [{"HostIp": "127.0.0.1", "HostPort": str(port_base)}]
+
+
+@pytest.mark.docker
+@pytest.mark.integration
+def test_over_its_memory_limit_the_kernel_kills_it_and_the_engine_restarts_it(
+    docker_runtime: DockerRuntime,
+) -> None:
+    hog = ServiceSpec(name="hog", command=[sys.executable, "-c", HOG], memory_limit_mb=64, restart="always")
+    docker_runtime.up([hog], timeout_s=60)
+    wait_until(lambda: docker_runtime.status()["hog"].restarts >= 2, 60, "two OOM kills and restarts")
+    status = docker_runtime.status()["hog"]
+    assert status.last_exit_reason == "OOMKilled" and status.last_exit_code == 137
+    events = Timeline(docker_runtime.run.timeline_path).events()
+    assert [e for e in events if e["event"] == "service_oom_killed" and e["service"] == "hog"]
+    container = docker_runtime._containers()["hog"]
+    assert container.attrs["HostConfig"]["Memory"] == 64 * 2**20
+
+
+@pytest.mark.docker
+@pytest.mark.integration
+def test_failing_liveness_kills_the_service_from_inside_and_the_engine_restarts_it(
+    docker_runtime: DockerRuntime, port_base: int
+) -> None:
+    # The liveness check asks a port nobody listens on: it fails every time.
+    docker_runtime.up([web(port_base, port_base + 1)], timeout_s=60)
+    wait_until(lambda: docker_runtime.status()["web"].restarts >= 1, 60, "the liveness kill and restart")
+    assert docker_runtime.status()["web"].last_exit_reason == LIVENESS_REASON
+    failed = Timeline(docker_runtime.run.timeline_path).events("service_liveness_failed")
+    assert failed and failed[0]["failures"] == 3 and failed[0]["service"] == "web"
