@@ -9,6 +9,7 @@ from lab.flags import FlagStore
 from lab.observability.prometheus import PrometheusClient, write_config
 from lab.runs import Run
 from lab.runtimes import Runtime, ServiceStatus, runtime_for
+from lab.runtimes.base import ServiceAction
 from lab.runtimes.local.supervisor import start_order
 from lab.scenarios.catalog import SCENARIOS_DIR
 from lab.scenarios.model import Scenario
@@ -151,6 +152,10 @@ class LiveLab:
     def service_status(self, service: str) -> ServiceStatus | None:
         """What the runtime reports of ``service`` now (restarts, last exit); None when it has none."""
         return self.runtime.status().get(service)
+
+    def act_on(self, service: str, action: ServiceAction) -> None:
+        """Kill, pause or resume one service through the runtime (the `service` fault)."""
+        self.runtime.act(service, action)
 
     def set_scrape(self, job: str, change: dict[str, object] | None) -> dict[str, object] | None:
         """Change one scrape job (None: as shipped), rewrite the config, reload; returns the last change."""

@@ -14,6 +14,7 @@ from lab.faults.redis_config import RedisConfigFault
 from lab.faults.release import ReleaseFault
 from lab.faults.rollback import RollbackStep
 from lab.faults.scrape import ScrapeFault
+from lab.faults.service import ServiceFault
 from lab.faults.sql import SqlFault
 from lab.faults.toxic import ToxicFault
 
@@ -27,7 +28,8 @@ FaultStep = Annotated[
     | RollbackStep
     | ScrapeFault
     | RedisConfigFault
-    | LivenessFault,
+    | LivenessFault
+    | ServiceFault,
     Field(discriminator="kind"),
 ]
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from lab.flags import FlagStore
 from lab.observability.prometheus import PrometheusClient
-from lab.runtimes.base import ServiceStatus
+from lab.runtimes.base import ServiceAction, ServiceStatus
 
 
 class LabAccess(Protocol):
@@ -59,6 +59,10 @@ class LabAccess(Protocol):
 
     def service_status(self, service: str) -> ServiceStatus | None:
         """What the runtime reports of a service now (restarts, last exit), read-only."""
+        ...
+
+    def act_on(self, service: str, action: ServiceAction) -> None:
+        """Kill, pause or resume one service, as the platform would (process or container)."""
         ...
 
     def set_scrape(self, job: str, change: dict[str, object] | None) -> dict[str, object] | None:

@@ -10,6 +10,9 @@ from pydantic import BaseModel
 from lab.runs import Run
 from lab.specs.model import ServiceSpec
 
+# What the `service` fault does to a running service: a crash (the restart policy applies),
+# a freeze (the process stays, answers nothing), and the thaw.
+ServiceAction = Literal["kill", "pause", "resume"]
 ServiceState = Literal["starting", "healthy", "unhealthy", "running", "exited", "restarting", "stopped"]
 
 
@@ -45,6 +48,10 @@ class Runtime(ABC):
     @abstractmethod
     def status(self) -> dict[str, ServiceStatus]:
         """The state of every service the runtime manages."""
+
+    @abstractmethod
+    def act(self, service: str, action: ServiceAction) -> None:
+        """Kill, pause or resume one running service, as the platform would."""
 
     @abstractmethod
     def down(self) -> None:

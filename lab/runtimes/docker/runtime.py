@@ -21,7 +21,7 @@ from typing import Any
 
 from lab.errors import EnvironmentProblem, NotHealthy
 from lab.runs import Run, Timeline
-from lab.runtimes.base import Runtime, ServiceState, ServiceStatus
+from lab.runtimes.base import Runtime, ServiceAction, ServiceState, ServiceStatus
 from lab.runtimes.detached import DetachedProcess
 from lab.runtimes.docker.containers import (
     SERVICE_LABEL,
@@ -321,6 +321,19 @@ class DockerRuntime(Runtime):
         except (FileNotFoundError, json.JSONDecodeError):
             seen = None
         return (seen["code"], seen["reason"], seen["at"]) if seen else (None, None, None)
+
+    def act(self, service: str, action: ServiceAction) -> None:
+        container = self._containers().get(service)
+        if container is None or container.status not in ("running", "paused"):
+            raise NotHealthy(f"{service} is not running: nothing to {action}.", hint="`chaoslab status`")
+        if action == "pause":
+            container.pause()  # the cgroup freezer: the process stays, answers nothing
+        elif action == "resume":
+            container.unpause()
+        else:
+            # From inside, so the engine sees a crash and its restart policy applies (a `docker
+            # kill` counts as a manual stop and would leave the service down).
+            container.exec_run(["sh", "-c", "kill -s KILL -- -1"])
 
     def down(self) -> None:
         self.watcher.stop(timeout_s=10)

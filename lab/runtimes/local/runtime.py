@@ -14,7 +14,7 @@ import psutil
 from lab.errors import NotHealthy
 from lab.runs import Run
 from lab.runs.run import RUN_ID_ENV
-from lab.runtimes.base import Runtime, ServiceStatus
+from lab.runtimes.base import Runtime, ServiceAction, ServiceStatus
 from lab.runtimes.detached import DetachedProcess
 from lab.runtimes.local.supervisor import DESIRED_FILE, STATE_FILE, spec_hash, start_order
 from lab.specs.model import ServiceSpec
@@ -141,6 +141,15 @@ class LocalRuntime(Runtime):
                 status.pid = None
             result[name] = status
         return result
+
+    def act(self, service: str, action: ServiceAction) -> None:
+        status = self.status().get(service)
+        if status is None or status.pid is None:
+            raise NotHealthy(f"{service} is not running: nothing to {action}.", hint="`chaoslab status`")
+        # Each service is its own process group (the supervisor starts it so): workers go too.
+        sig = {"kill": signal.SIGKILL, "pause": signal.SIGSTOP, "resume": signal.SIGCONT}[action]
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(status.pid, sig)
 
     def down(self) -> None:
         self.supervisor.stop(timeout_s=60)

@@ -9,7 +9,7 @@ from lab.runs import Timeline
 from lab.runtimes.local.runtime import LocalRuntime
 from lab.runtimes.local.supervisor import LIVENESS_REASON
 from lab.waiting import wait_until
-from tests.lab.runtimes.conftest import web
+from tests.lab.conftest import web
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,7 @@ from lab.runtimes.local.supervisor import LIVENESS_REASON
 from lab.scenarios import load_scenario
 from lab.specs.model import ServiceSpec
 from lab.waiting import wait_until
-from tests.lab.runtimes.conftest import web
+from tests.lab.conftest import web
 
 
 def test_without_an_engine_the_error_is_one_sentence_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:

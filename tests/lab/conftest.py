@@ -1,4 +1,4 @@
-"""Bare runtimes on free ports, for tests that bring up their own specs; and a small web spec."""
+"""Bare runtimes on free ports, for tests of runtimes and faults that bring up their own specs."""
 
 from __future__ import annotations
 
