@@ -40,7 +40,8 @@ case "$command" in
     "$venv/bin/ruff" format --check .
     "$venv/bin/mypy"
     # Labs on disjoint port blocks run side by side; tests marked `alone` get the machine to themselves.
-    exec "$venv/bin/python" -m pytest -n "${CHAOSLAB_TEST_WORKERS:-2}" "$@"
+    # One test at a time per worker: the slow ones are spread as workers free up, not pre-dealt.
+    exec "$venv/bin/python" -m pytest -n "${CHAOSLAB_TEST_WORKERS:-2}" --maxschedchunk 1 "$@"
     ;;
   help|-h|--help)
     sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'

@@ -94,6 +94,7 @@ def start_lab(
             DEFINITIONS[name].prepare(ctx)
         echo(f"starting {len(scenario.services)} services ({', '.join(scenario.services)})")
         live.apply(timeout_s=120)
+        _apply_steps(live, scenario.conditions, "condition_applied")
     except BaseException:
         stop_lab(run)
         raise

@@ -154,6 +154,9 @@ class Scenario(Strict):
     services: list[str] = Field(min_length=1)
     data: DataPlan = DataPlan()
     flags: dict[str, bool] = {}
+    # The lab's normal world, applied once it is up and never reverted: not a fault, the
+    # conditions the services live in (e.g. a feature store a network hop of ~40 ms away).
+    conditions: list[FaultStep] = []
     load: LoadPlan
     # Seconds of load before the baseline is taken.
     warmup_s: int = Field(default=15, ge=0, le=300)

@@ -52,6 +52,9 @@ class Recommender:
             "CHAOSLAB_FLAGS_FILE": str(ctx.run.config_dir / "flags.json"),
             # numpy's BLAS would start a thread per core for each tiny matrix product.
             "OPENBLAS_NUM_THREADS": "1",
+            # A missing feature is looked up once more after this pause, then popularity is read:
+            # three round trips to the feature store instead of one (the fallback's latency).
+            "RECOMMENDER_FEATURE_RETRY_BACKOFF_S": "0.02",
             **ctx.app_env(),
             **ctx.env_overrides.get(self.name, {}),
         }
