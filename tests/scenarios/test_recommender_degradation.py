@@ -72,7 +72,7 @@ def test_relevance_drops_silently_and_the_fix_restores_it(variant: str, port_bas
     print(f"{variant}: recommender P99 {baseline_p99:.3f} s → {worst:.3f} s → {recovery_p99:.3f} s")
     assert 0.03 <= baseline_p99 <= 0.15
     # Against the quieter of the two steady states: a 30 s window can still hold a busy moment.
-    assert worst >= max(0.15, 1.5 * min(baseline_p99, recovery_p99))
+    assert worst >= max(0.12, 2 * min(baseline_p99, recovery_p99))
     assert worst < 0.35
     # ...and the signals that tell: the service falls back to popular items.
     assert symptoms.summary["fallback_ratio"] > 0.5

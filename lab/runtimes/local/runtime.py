@@ -42,7 +42,8 @@ def processes_of_run(run_id: str) -> list[psutil.Process]:
     found = []
     for proc in psutil.process_iter(["pid"]):
         try:
-            if proc.pid == os.getpid():
+            # A zombie has exited already: only its parent's wait is missing (an owner that died).
+            if proc.pid == os.getpid() or proc.status() == psutil.STATUS_ZOMBIE:
                 continue
             if proc.environ().get(RUN_ID_ENV) == run_id or (proc.cwd() + "/").startswith(run_dir + "/"):
                 found.append(proc)
