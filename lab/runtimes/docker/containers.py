@@ -8,7 +8,6 @@ shared with the host at the same path, so files keep one owner on both sides).
 
 from __future__ import annotations
 
-import hashlib
 import pwd
 import sys
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from lab.runs.run import RUN_ID_ENV
 from lab.runtimes.docker.engine import HOME_LABEL, LAB_LABEL, RUN_LABEL
+from lab.runtimes.local.supervisor import spec_hash
 from lab.specs.model import ServiceSpec
 
 SERVICE_LABEL = "io.chaoslab.service"
@@ -63,11 +63,6 @@ def image_kind(spec: ServiceSpec) -> str:
     if spec.name in IMAGE_OF_SERVICE:
         return IMAGE_OF_SERVICE[spec.name]
     return IMAGE_OF_PROGRAM.get(Path(spec.command[0]).name, "app")
-
-
-def spec_digest(spec: ServiceSpec) -> str:
-    """A fingerprint of the spec, kept on the container: a changed spec means a new container."""
-    return hashlib.sha256(spec.model_dump_json().encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -129,6 +124,7 @@ def plan_container(spec: ServiceSpec, run_id: str, run_dir: Path, project_root: 
             RUN_LABEL: run_id,
             HOME_LABEL: str(run_dir.parent.parent),
             SERVICE_LABEL: spec.name,
-            SPEC_LABEL: spec_digest(spec),
+            # A changed spec means a new container.
+            SPEC_LABEL: spec_hash(spec),
         },
     )

@@ -30,13 +30,12 @@ from lab.runtimes.docker.containers import (
     container_name,
     image_kind,
     plan_container,
-    spec_digest,
     translate,
 )
 from lab.runtimes.docker.engine import HOME_LABEL, LAB_LABEL, RUN_LABEL, engine
 from lab.runtimes.docker.images import ImageSet, image_set
 from lab.runtimes.docker.watcher import EXITS_FILE
-from lab.runtimes.local.supervisor import DESIRED_FILE, check_health, start_order
+from lab.runtimes.local.supervisor import DESIRED_FILE, check_health, read_desired, spec_hash, start_order
 from lab.specs.model import ServiceSpec
 from lab.specs.ports import OFFSETS, PortPlan
 
@@ -47,10 +46,10 @@ IMAGE_SET_ENV = "CHAOSLAB_IMAGE_SET"
 STOP_GRACE_S = 10
 
 
-def remove_labelled(run_id: str | None = None) -> list[str]:
-    """Remove every container and network of one run (or of every run): cleanup is one query."""
+def remove_labelled(run_id: str) -> list[str]:
+    """Remove every container and network of one run: cleanup is one query."""
     client = engine()
-    label = f"{RUN_LABEL}={run_id}" if run_id else LAB_LABEL
+    label = f"{RUN_LABEL}={run_id}"
     removed = []
     for container in client.containers.list(all=True, filters={"label": label}):
         with contextlib.suppress(Exception):
@@ -163,7 +162,7 @@ class DockerRuntime(Runtime):
         for name in order:
             spec = by_name[name]
             container = running.get(name)
-            if container is not None and container.labels.get(SPEC_LABEL) == spec_digest(spec):
+            if container is not None and container.labels.get(SPEC_LABEL) == spec_hash(spec):
                 continue
             if container is not None:
                 self._stop(container, reason="spec changed")
@@ -271,7 +270,7 @@ class DockerRuntime(Runtime):
 
     def status(self) -> dict[str, ServiceStatus]:
         containers = {n: c for n, c in self._containers().items() if n != POD}
-        specs = {s["name"]: ServiceSpec.model_validate(s) for s in self._desired()}
+        specs = {s.name: s for s in read_desired(self.run.dir)}
 
         def healthy(name: str) -> bool:
             return name not in specs or self._healthy(specs[name], containers[name])
@@ -281,12 +280,6 @@ class DockerRuntime(Runtime):
         return {
             name: self._status_of(name, c, health[name], specs.get(name)) for name, c in containers.items()
         }
-
-    def _desired(self) -> list[dict]:
-        try:
-            return json.loads((self.run.dir / DESIRED_FILE).read_text())
-        except FileNotFoundError:
-            return []
 
     def _status_of(self, name: str, container: Any, healthy: bool, spec: ServiceSpec | None) -> ServiceStatus:
         state = container.attrs["State"]
@@ -338,8 +331,7 @@ class DockerRuntime(Runtime):
     def down(self) -> None:
         self.watcher.stop(timeout_s=10)
         containers = self._containers()
-        desired = [ServiceSpec.model_validate(s) for s in self._desired()]
-        for name in reversed(start_order(desired)):
+        for name in reversed(start_order(read_desired(self.run.dir))):
             if name in containers:
                 self._stop(containers.pop(name), reason="lab down")
         remove_labelled(self.run.id)

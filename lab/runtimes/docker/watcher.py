@@ -25,9 +25,9 @@ from typing import Any
 import psutil
 
 from lab.runs.timeline import Timeline
-from lab.runtimes.docker.containers import SERVICE_LABEL
+from lab.runtimes.docker.containers import SERVICE_LABEL, container_name
 from lab.runtimes.docker.engine import RUN_LABEL, engine
-from lab.runtimes.local.supervisor import DESIRED_FILE, LIVENESS_GRACE_S, LIVENESS_REASON, check_health
+from lab.runtimes.local.supervisor import LIVENESS_GRACE_S, LIVENESS_REASON, check_health, read_desired
 from lab.specs.model import LivenessCheck, ServiceSpec
 
 EXITS_FILE = "exits.json"
@@ -45,7 +45,7 @@ class Liveness:
     """One service's liveness probing: when next, how many failures in a row, when to SIGKILL."""
 
     check: LivenessCheck
-    started_at: float
+    started_at: str  # the engine's StartedAt of the container probed
     next_at: float
     failures: int = 0
     kill_at: float | None = None
@@ -126,44 +126,35 @@ class Watcher:
         elif action == "restart" or (action == "start" and self._restarted(service)):
             self.timeline.record("service_restarted", service=service)
 
-    def _restarted(self, service: str) -> bool:
+    def _container(self, service: str) -> Any:
         try:
-            container = self.client.containers.get(f"chaoslab-{self.run_id}-{service}")
+            return self.client.containers.get(container_name(self.run_id, service))
         except Exception:
-            return False
-        return int(container.attrs.get("RestartCount", 0)) > 0
+            return None
+
+    def _restarted(self, service: str) -> bool:
+        container = self._container(service)
+        return container is not None and int(container.attrs.get("RestartCount", 0)) > 0
 
     # -- liveness ------------------------------------------------------------------
-    def desired(self) -> dict[str, ServiceSpec]:
-        try:
-            raw = json.loads((self.run_dir / DESIRED_FILE).read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            return {}
-        return {s["name"]: ServiceSpec.model_validate(s) for s in raw}
-
     def probe_liveness(self, now: float) -> None:
-        for name, spec in self.desired().items():
+        for spec in read_desired(self.run_dir):
+            name = spec.name
             if spec.liveness is None:
                 self.liveness.pop(name, None)
                 continue
-            container = self._running(name)
-            if container is None:
+            container = self._container(name)
+            if container is None or container.status != "running":
                 self.liveness.pop(name, None)
                 continue
             started = container.attrs["State"].get("StartedAt", "")
             probing = self.liveness.get(name)
-            if probing is None or probing.check != spec.liveness or probing.started_at != hash(started):
+            # A new check, or a new start of the container: probing starts over.
+            if probing is None or probing.check != spec.liveness or probing.started_at != started:
                 probing = self.liveness[name] = Liveness(
-                    spec.liveness, hash(started), now + spec.liveness.start_period_s
+                    spec.liveness, started, now + spec.liveness.start_period_s
                 )
             self._probe(name, spec, container, probing, now)
-
-    def _running(self, name: str) -> Any:
-        try:
-            container = self.client.containers.get(f"chaoslab-{self.run_id}-{name}")
-        except Exception:
-            return None
-        return container if container.status == "running" else None
 
     def _probe(self, name: str, spec: ServiceSpec, container: Any, probing: Liveness, now: float) -> None:
         if probing.kill_at is not None:

@@ -16,7 +16,7 @@ from lab.runs import Run
 from lab.runs.run import RUN_ID_ENV
 from lab.runtimes.base import Runtime, ServiceAction, ServiceStatus
 from lab.runtimes.detached import DetachedProcess
-from lab.runtimes.local.supervisor import DESIRED_FILE, STATE_FILE, spec_hash, start_order
+from lab.runtimes.local.supervisor import DESIRED_FILE, STATE_FILE, read_desired, spec_hash, start_order
 from lab.specs.model import ServiceSpec
 
 
@@ -72,11 +72,7 @@ class LocalRuntime(Runtime):
 
     def desired(self) -> list[ServiceSpec]:
         """The specs the supervisor is asked to run."""
-        try:
-            raw = json.loads((self.run.dir / DESIRED_FILE).read_text())
-        except FileNotFoundError:
-            return []
-        return [ServiceSpec.model_validate(s) for s in raw]
+        return read_desired(self.run.dir)
 
     # -- Runtime -------------------------------------------------------------
     def up(self, specs: list[ServiceSpec], timeout_s: float = 120.0) -> None:

@@ -390,6 +390,15 @@ class Supervisor:
         self._last_written = body
 
 
+def read_desired(run_dir: Path) -> list[ServiceSpec]:
+    """The specs a run's runtime was last asked to run (none before its first `up`)."""
+    try:
+        raw = json.loads((run_dir / DESIRED_FILE).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return []
+    return [ServiceSpec.model_validate(s) for s in raw]
+
+
 def spec_hash(spec: ServiceSpec) -> str:
     """A fingerprint of a spec, so clients can tell which version of it is running."""
     return hashlib.sha256(spec.model_dump_json().encode()).hexdigest()[:16]
