@@ -31,3 +31,12 @@ def engine():  # -> docker.DockerClient (the SDK is imported lazily: the local r
             "or `systemctl start docker`; or run with `--runtime local`.",
         ) from None
     return client
+
+
+def labelled_containers(label: str) -> list:
+    """Containers (running or not) carrying ``label`` ("key" or "key=value").
+
+    A container removed between the engine's listing and its inspection (a watcher sweeping,
+    a lab going down) is left out rather than failing the whole listing with NotFound.
+    """
+    return engine().containers.list(all=True, filters={"label": label}, ignore_removed=True)

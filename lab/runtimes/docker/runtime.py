@@ -32,7 +32,7 @@ from lab.runtimes.docker.containers import (
     plan_container,
     translate,
 )
-from lab.runtimes.docker.engine import HOME_LABEL, LAB_LABEL, RUN_LABEL, engine
+from lab.runtimes.docker.engine import HOME_LABEL, LAB_LABEL, RUN_LABEL, engine, labelled_containers
 from lab.runtimes.docker.images import ImageSet, image_set
 from lab.runtimes.docker.watcher import EXITS_FILE
 from lab.runtimes.local.supervisor import DESIRED_FILE, check_health, read_desired, spec_hash, start_order
@@ -51,7 +51,7 @@ def remove_labelled(run_id: str) -> list[str]:
     client = engine()
     label = f"{RUN_LABEL}={run_id}"
     removed = []
-    for container in client.containers.list(all=True, filters={"label": label}):
+    for container in labelled_containers(label):
         with contextlib.suppress(Exception):
             container.remove(force=True)
             removed.append(container.name)
@@ -68,7 +68,7 @@ def sweep_leftovers(keep_run_id: str | None) -> list[str]:
 
     client = engine()
     mine = {"label": f"{HOME_LABEL}={state_home()}"}
-    runs = {c.labels.get(RUN_LABEL) for c in client.containers.list(all=True, filters=mine)}
+    runs = {c.labels.get(RUN_LABEL) for c in labelled_containers(f"{HOME_LABEL}={state_home()}")}
     runs |= {n.attrs.get("Labels", {}).get(RUN_LABEL) for n in client.networks.list(filters=mine)}
     finished = sorted(r for r in runs if r and r != keep_run_id)
     return [name for run_id in finished for name in remove_labelled(run_id)]
@@ -91,7 +91,7 @@ class DockerRuntime(Runtime):
         return {LAB_LABEL: "1", RUN_LABEL: self.run.id, HOME_LABEL: str(self.run.dir.parent.parent), **extra}
 
     def _containers(self) -> dict[str, Any]:
-        found = self.client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={self.run.id}"})
+        found = labelled_containers(f"{RUN_LABEL}={self.run.id}")
         return {c.labels.get(SERVICE_LABEL, ""): c for c in found}
 
     @functools.cached_property

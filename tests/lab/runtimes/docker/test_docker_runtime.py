@@ -9,7 +9,7 @@ import pytest
 from lab.errors import EnvironmentProblem
 from lab.lifecycle import run_scenario
 from lab.runs import Run, Timeline
-from lab.runtimes.docker.engine import RUN_LABEL
+from lab.runtimes.docker.engine import RUN_LABEL, labelled_containers
 from lab.runtimes.docker.runtime import DockerRuntime
 from lab.runtimes.local.supervisor import LIVENESS_REASON
 from lab.scenarios import load_scenario
@@ -60,7 +60,7 @@ def test_db_pool_exhaustion_runs_in_containers_and_its_fix_restores_health(port_
     # Down means gone: no container and no network of the run is left.
     client = engine()
     label = {"label": f"{RUN_LABEL}={outcome.run_id}"}
-    assert client.containers.list(all=True, filters=label) == []
+    assert labelled_containers(label["label"]) == []
     assert client.networks.list(filters=label) == []
 
 
@@ -146,7 +146,7 @@ def test_a_crashed_owner_takes_its_containers_with_it(port_base: int) -> None:
     finally:
         owner.kill()  # SIGKILL: no cleanup of its own
         owner.wait()
-    wait_until(lambda: not engine().containers.list(all=True, filters=label), 30, "the watcher's sweep")
+    wait_until(lambda: not labelled_containers(label["label"]), 30, "the watcher's sweep")
     assert engine().networks.list(filters=label) == []
     # Its work done, the watcher goes too (a zombie at most: its parent died without waiting).
     wait_until(lambda: not processes_of_run(run_id), 15, "the watcher's exit")
