@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from lab.atomic import write_atomically
+
 SCHEMA = "https://flagd.dev/schema/v0/flags.json"
 
 
@@ -27,9 +29,7 @@ class FlagStore:
                 for name, enabled in sorted(flags.items())
             },
         }
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(body, indent=2) + "\n")
-        tmp.replace(self.path)
+        write_atomically(self.path, json.dumps(body, indent=2) + "\n")
 
     def read(self) -> dict[str, bool]:
         """Every flag and whether it is on."""

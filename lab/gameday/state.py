@@ -17,6 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from lab.atomic import write_atomically
 from lab.errors import UsageError
 from lab.gameday.plan import Plan, RoundPlan
 from lab.runs import Run
@@ -105,9 +106,7 @@ class GameDayFolder:
 
     def save(self, state: GameDayState) -> None:
         """Write gameday.json atomically: the board reads it while the game day runs."""
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(state.model_dump_json(indent=2))
-        tmp.replace(self.state_path)
+        write_atomically(self.state_path, state.model_dump_json(indent=2))
 
     def new_state(self, plan: Plan, rounds: list[RoundPlan], seed: int, port_base: int) -> GameDayState:
         """The schedule with a home and a port block for every team and incident slot."""

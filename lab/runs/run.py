@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from lab.atomic import write_atomically
 from lab.errors import EnvironmentProblem, UsageError
 
 RUN_ID_ENV = "CHAOSLAB_RUN_ID"
@@ -189,9 +190,7 @@ class Run:
         """Merge ``updates`` into state.json atomically."""
         state = self.read_state()
         state.update(updates)
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=2))
-        tmp.replace(self.state_path)
+        write_atomically(self.state_path, json.dumps(state, indent=2))
         return state
 
     def remove_data(self) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 
 import psutil
 
+from lab.atomic import write_atomically
 from lab.runs.timeline import Timeline
 from lab.runtimes.docker.containers import SERVICE_LABEL, container_name
 from lab.runtimes.docker.engine import RUN_LABEL, engine
@@ -31,13 +32,6 @@ from lab.runtimes.local.supervisor import LIVENESS_GRACE_S, LIVENESS_REASON, che
 from lab.specs.model import LivenessCheck, ServiceSpec
 
 EXITS_FILE = "exits.json"
-
-
-def write_json_atomically(path: Path, body: object) -> None:
-    """Readers see the old file or the new one, never half of it."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(body, indent=2))
-    tmp.replace(path)
 
 
 @dataclass
@@ -122,7 +116,7 @@ class Watcher:
             self.liveness.pop(service, None)
             self.timeline.record("service_exited", service=service, code=code, reason=reason)
             self.exits[service] = {"code": code, "reason": reason, "at": time.time()}
-            write_json_atomically(self.run_dir / EXITS_FILE, self.exits)
+            write_atomically(self.run_dir / EXITS_FILE, json.dumps(self.exits, indent=2))
         elif action == "restart" or (action == "start" and self._restarted(service)):
             self.timeline.record("service_restarted", service=service)
 

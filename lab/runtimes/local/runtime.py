@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psutil
 
+from lab.atomic import write_atomically
 from lab.errors import NotHealthy
 from lab.runs import Run
 from lab.runs.run import RUN_ID_ENV
@@ -78,9 +79,8 @@ class LocalRuntime(Runtime):
     def up(self, specs: list[ServiceSpec], timeout_s: float = 120.0) -> None:
         ordered = {s.name: s for s in specs}
         start_order(specs)  # fails early on a dependency cycle
-        tmp = self.run.dir / (DESIRED_FILE + ".tmp")
-        tmp.write_text(json.dumps([s.model_dump() for s in ordered.values()], indent=2))
-        tmp.replace(self.run.dir / DESIRED_FILE)
+        desired = [s.model_dump() for s in ordered.values()]
+        write_atomically(self.run.dir / DESIRED_FILE, json.dumps(desired, indent=2))
         pid = self._supervisor_pid()
         if pid is None:
             self.supervisor.spawn(self.owner_pid)

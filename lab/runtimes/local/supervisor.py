@@ -35,6 +35,7 @@ from pathlib import Path
 import psutil
 import requests
 
+from lab.atomic import write_atomically
 from lab.runs.run import RUN_ID_ENV
 from lab.runs.timeline import Timeline
 from lab.specs.model import HealthCheck, LivenessCheck, ServiceSpec
@@ -384,9 +385,7 @@ class Supervisor:
         body = json.dumps({"pid": os.getpid(), "final": final, "services": services}, indent=2)
         if body == self._last_written:
             return
-        tmp = self.run_dir / (STATE_FILE + ".tmp")
-        tmp.write_text(body)
-        tmp.replace(self.run_dir / STATE_FILE)
+        write_atomically(self.run_dir / STATE_FILE, body)
         self._last_written = body
 
 
