@@ -4,6 +4,7 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -107,29 +108,38 @@ def test_json_log_line_without_span_has_no_trace_ids():
     assert "trace_id" not in entry and entry["message"] == "hello"
 
 
-def test_flag_follows_rewrites_of_the_flag_file(tmp_path):
+@pytest.fixture
+def flag_provider():
+    """Unbinds flagd after the test and waits its file watcher out.
+
+    The watcher thread checks `active` only before its sleep, so after shutdown it polls once
+    more; left running, it logs into a closed capture stream after the test has ended.
+    """
+    yield
+    flags.use_flags_file(None)
+    for thread in threading.enumerate():
+        if thread.name == "FlagdFileWatcherWorkerThread":
+            thread.join(timeout=5)
+            assert not thread.is_alive(), "flagd's file watcher did not stop after its provider shut down"
+
+
+def test_flag_follows_rewrites_of_the_flag_file(tmp_path, flag_provider):
     path = tmp_path / "flags.json"
     write_flags(path, "off", mtime=1_000_000)
-    try:
-        flags.use_flags_file(str(path), poll_ms=20)
-        assert flags.flag_enabled("browse-by-category") is False
-        assert flags.flag_enabled("no-such-flag", default=True) is True
-        write_flags(path, "on", mtime=2_000_000)
-        deadline = time.monotonic() + 2
-        while not flags.flag_enabled("browse-by-category") and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert flags.flag_enabled("browse-by-category") is True
-    finally:
-        flags.use_flags_file(None)
+    flags.use_flags_file(str(path), poll_ms=20)
+    assert flags.flag_enabled("browse-by-category") is False
+    assert flags.flag_enabled("no-such-flag", default=True) is True
+    write_flags(path, "on", mtime=2_000_000)
+    deadline = time.monotonic() + 2
+    while not flags.flag_enabled("browse-by-category") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert flags.flag_enabled("browse-by-category") is True
 
 
-def test_missing_flag_file_means_defaults(tmp_path):
-    try:
-        flags.use_flags_file(str(tmp_path / "absent.json"), poll_ms=10_000)
-        assert flags.flag_enabled("browse-by-category") is False
-        assert flags.flag_enabled("browse-by-category", default=True) is True
-    finally:
-        flags.use_flags_file(None)
+def test_missing_flag_file_means_defaults(tmp_path, flag_provider):
+    flags.use_flags_file(str(tmp_path / "absent.json"), poll_ms=50)
+    assert flags.flag_enabled("browse-by-category") is False
+    assert flags.flag_enabled("browse-by-category", default=True) is True
 
 
 def test_routes_exist():
