@@ -45,10 +45,13 @@ PANEL = (
 # applying the fix: none for a restarted
 # exporter (its scrape loop goes on), up to the old loop's 1 s timeout for a changed job
 # (stopped before the new one starts), and two 5 s ticks for a job added back (the discovery
-# manager and the scrape manager each apply new targets every 5 s).
+# manager and the scrape manager each apply new targets every 5 s). LOADED_S is what sharing
+# 2 cores with another lab adds (late timers, a /metrics render queued behind job requests):
+# a clean-clone CI run once saw the scrape-timeout panel refill after 15.6 s against 14.5 s.
 SCRAPE_INTERVAL_S = 5
 RENDER_S = 1.5
 APPLY_S = {"scrape-job-missing": 10.0, "scrape-timeout": 1.0}  # the others: 0
+LOADED_S = 3.0
 
 
 def check(result: PhaseResult, label: str) -> CheckResult:
@@ -126,7 +129,8 @@ def test_each_broken_hop_empties_the_dashboard_and_its_fix_refills_it(variant: s
     panel = next(s for s in metrics.series if s.probe == "panel_no_data")
     refilled = next(t for t, v in panel.points if t >= fixed["ts"] and v == 0)
     after_fix_s = refilled - fixed["ts"]
-    assert after_fix_s <= 2 * SCRAPE_INTERVAL_S + RENDER_S + STEP_S + APPLY_S.get(variant, 0), after_fix_s
+    bound_s = 2 * SCRAPE_INTERVAL_S + RENDER_S + STEP_S + APPLY_S.get(variant, 0) + LOADED_S
+    assert after_fix_s <= bound_s, f"panel refilled {after_fix_s:.1f} s after the fix (bound {bound_s:.1f} s)"
 
     # "despite the service running and processing requests. Its logs look fine."
     log = exporter_log(run)
