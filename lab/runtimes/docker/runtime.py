@@ -35,7 +35,7 @@ from lab.runtimes.docker.containers import (
 from lab.runtimes.docker.engine import HOME_LABEL, LAB_LABEL, RUN_LABEL, engine, labelled_containers
 from lab.runtimes.docker.images import ImageSet, image_set
 from lab.runtimes.docker.watcher import EXITS_FILE
-from lab.runtimes.local.supervisor import DESIRED_FILE, check_health, read_desired, spec_hash, start_order
+from lab.runtimes.local.supervisor import check_health, read_desired, spec_hash, start_order, write_desired
 from lab.specs.model import ServiceSpec
 from lab.specs.ports import OFFSETS, PortPlan
 
@@ -66,10 +66,10 @@ def sweep_leftovers(keep_run_id: str | None) -> list[str]:
     """Remove what runs of this state home left, but ``keep_run_id``'s (a crashed harness's leftovers)."""
     from lab.runs.run import state_home
 
-    client = engine()
-    mine = {"label": f"{HOME_LABEL}={state_home()}"}
-    runs = {c.labels.get(RUN_LABEL) for c in labelled_containers(f"{HOME_LABEL}={state_home()}")}
-    runs |= {n.attrs.get("Labels", {}).get(RUN_LABEL) for n in client.networks.list(filters=mine)}
+    mine = f"{HOME_LABEL}={state_home()}"
+    runs = {c.labels.get(RUN_LABEL) for c in labelled_containers(mine)}
+    networks = engine().networks.list(filters={"label": mine})
+    runs |= {n.attrs.get("Labels", {}).get(RUN_LABEL) for n in networks}
     finished = sorted(r for r in runs if r and r != keep_run_id)
     return [name for run_id in finished for name in remove_labelled(run_id)]
 
@@ -150,7 +150,7 @@ class DockerRuntime(Runtime):
         self._require_images(specs)
         order = start_order(specs)
         by_name = {s.name: s for s in specs}
-        (self.run.dir / DESIRED_FILE).write_text(json.dumps([s.model_dump() for s in specs], indent=2))
+        write_desired(self.run.dir, specs)
         pod = self._ensure_pod(specs)
         if self.watcher.pid() is None:
             self.watcher.spawn(self.owner_pid)

@@ -11,13 +11,12 @@ from pathlib import Path
 
 import psutil
 
-from lab.atomic import write_atomically
 from lab.errors import NotHealthy
 from lab.runs import Run
 from lab.runs.run import RUN_ID_ENV
 from lab.runtimes.base import Runtime, ServiceAction, ServiceStatus
 from lab.runtimes.detached import DetachedProcess
-from lab.runtimes.local.supervisor import DESIRED_FILE, STATE_FILE, read_desired, spec_hash, start_order
+from lab.runtimes.local.supervisor import STATE_FILE, read_desired, spec_hash, start_order, write_desired
 from lab.specs.model import ServiceSpec
 
 
@@ -79,8 +78,7 @@ class LocalRuntime(Runtime):
     def up(self, specs: list[ServiceSpec], timeout_s: float = 120.0) -> None:
         ordered = {s.name: s for s in specs}
         start_order(specs)  # fails early on a dependency cycle
-        desired = [s.model_dump() for s in ordered.values()]
-        write_atomically(self.run.dir / DESIRED_FILE, json.dumps(desired, indent=2))
+        write_desired(self.run.dir, list(ordered.values()))
         pid = self._supervisor_pid()
         if pid is None:
             self.supervisor.spawn(self.owner_pid)

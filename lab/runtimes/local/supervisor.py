@@ -389,6 +389,11 @@ class Supervisor:
         self._last_written = body
 
 
+def write_desired(run_dir: Path, specs: list[ServiceSpec]) -> None:
+    """Ask the run's runtime for ``specs``; written whole, as the supervisor and watcher poll it."""
+    write_atomically(run_dir / DESIRED_FILE, json.dumps([s.model_dump() for s in specs], indent=2))
+
+
 def read_desired(run_dir: Path) -> list[ServiceSpec]:
     """The specs a run's runtime was last asked to run (none before its first `up`)."""
     try:
