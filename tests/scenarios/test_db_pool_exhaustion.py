@@ -31,10 +31,11 @@ def check(phase_result, label):
 def test_run_reproduces_the_incident_and_the_index_fixes_it(port_base: int) -> None:
     outcome = run_scenario(load_scenario(SCENARIO), seed=1, port_base=port_base, echo=lambda _: None)
     assert outcome.error is None, outcome.error
-    assert [p.name for p in outcome.phases] == ["baseline", "symptoms", "recovery"]
+    # A failed phase ends the run: first say which of its checks failed, then the phase list.
     assert outcome.ok, [
-        (p.name, [(c.label, c.value) for c in p.checks if not c.held]) for p in outcome.phases
+        (p.name, [(c.label, c.value, c.at_s) for c in p.checks if not c.held]) for p in outcome.phases
     ]
+    assert [p.name for p in outcome.phases] == ["baseline", "symptoms", "recovery"]
 
     baseline, symptoms, recovery = outcome.phases
     assert baseline.summary["p99_latency"] <= 0.050
