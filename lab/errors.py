@@ -42,3 +42,11 @@ class NotHealthy(LabError):
     """The lab or a probe did not reach the expected state in time."""
 
     exit_code = 1
+
+
+class NoAnswer(EnvironmentProblem):
+    """A lab service did not answer within its timeout (hung, paused, overloaded): a named end to the wait."""
+
+
+class BadAnswer(EnvironmentProblem):
+    """A lab service answered, but not in its protocol (an HTML page where JSON was due)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from lab.errors import EnvironmentProblem, LabError, UsageError
 from lab.faults import FaultStep
 from lab.live import LiveLab
 from lab.observability.prometheus import PrometheusClient
+from lab.probes import Value
 from lab.releases import create_working_copy
 from lab.runs import Run, Timeline, current_run, require_current_run
 from lab.runs.metrics import try_export
@@ -19,7 +21,7 @@ from lab.runs.run import clear_current, mark_current
 from lab.runtimes import RUNTIMES, runtime_for
 from lab.scenarios import Scenario, load_scenario
 from lab.scenarios.model import Expectation
-from lab.scenarios.observe import PhaseResult, observe
+from lab.scenarios.observe import PhaseResult, measure, observe
 from lab.specs.catalog import DEFINITIONS
 from lab.specs.ports import DEFAULT_PORT_BASE, OFFSETS, PortPlan, ensure_free
 
@@ -95,11 +97,51 @@ def start_lab(
         echo(f"starting {len(scenario.services)} services ({', '.join(scenario.services)})")
         live.apply(timeout_s=120)
         _apply_steps(live, scenario.conditions, "condition_applied")
+        calibrate(live, echo)
     except BaseException:
         stop_lab(run)
         raise
     timeline.record("lab_up", after_s=round(time.monotonic() - started, 2))
     return live
+
+
+def calibrate(live: LiveLab, echo: Echo = print) -> list[dict]:
+    """Size the scenario's calibrated settings from this machine's speed, measured now.
+
+    Measured on every start, before the load, so a slow, fast or busy machine each get the
+    setting that puts the same relative stress on them; what was chosen is kept in the run
+    state and the timeline, and shown in the run's summary.
+    """
+    chosen = []
+    for calibration in live.scenario.calibration:
+        readings = [measure(live.scenario, live, calibration.probe) for _ in range(calibration.samples)]
+        numbers = [v for v, _ in readings if isinstance(v, int | float) and not isinstance(v, bool)]
+        if not numbers:
+            problem = next((error for _, error in readings if error), "no value")
+            raise EnvironmentProblem(
+                f"Could not calibrate {calibration.env}: probe {calibration.probe} gave {problem}.",
+                hint=f"`chaoslab logs {calibration.service}` and `chaoslab doctor`.",
+            )
+        measured = statistics.median(numbers)
+        value = calibration.scaled(measured)
+        live.set_env(calibration.service, {calibration.env: f"{value:g}"})
+        record = {
+            "service": calibration.service,
+            "env": calibration.env,
+            "value": value,
+            "probe": calibration.probe,
+            "measured": round(measured, 3),
+            "reference": calibration.reference,
+        }
+        Timeline(live.run.timeline_path).record("calibrated", **record)
+        echo(
+            f"calibrated {calibration.env}={value:g} ({calibration.probe} {measured:.3g} "
+            f"against {calibration.reference:g} where {calibration.value:g} was chosen)"
+        )
+        chosen.append(record)
+    if chosen:
+        live.run.write_state(calibration=chosen)
+    return chosen
 
 
 def start_load(live: LiveLab) -> None:
@@ -113,6 +155,55 @@ def start_load(live: LiveLab) -> None:
         max_seconds=plan.max_seconds,
         max_requests=plan.max_requests,
     )
+
+
+def measure_baseline(live: LiveLab, echo: Echo = print, *, warm_up: bool = True) -> PhaseResult:
+    """Warm up, then wait for the load to settle and record this run's steady state.
+
+    The baseline is what later checks follow (``and_baseline`` / ``or_baseline``), so a
+    slow or busy machine is judged against itself. It is kept in the run state, for
+    `chaoslab verify` in another process.
+    """
+    scenario = live.scenario
+    if warm_up:
+        echo(f"warming up {scenario.warmup_s}s")
+        time.sleep(scenario.warmup_s)  # a fixed span of traffic before the baseline, not a wait for a state
+    echo(f"measuring the baseline (up to {scenario.steady_state.within_s}s)")
+    result = observe(scenario, live, scenario.steady_state, name="baseline", latch=False, since=time.time())
+    baseline = {probe: result.summary.get(probe) for probe in scenario.baseline_probes()}
+    live.run.write_state(baseline=baseline, baseline_ok=result.ok)
+    Timeline(live.run.timeline_path).record(
+        "baseline_measured", ok=result.ok, elapsed_s=round(result.elapsed_s, 1), values=baseline
+    )
+    return result
+
+
+def calibration_of(live: LiveLab) -> list[dict]:
+    """The settings this run sized from the machine's speed (empty when the scenario has none)."""
+    return list(live.run.read_state().get("calibration") or [])
+
+
+def baseline_of(live: LiveLab) -> dict[str, Value]:
+    """This run's measured baseline, probe by probe (empty before it is measured)."""
+    return dict(live.run.read_state().get("baseline") or {})
+
+
+def start_incident(
+    live: LiveLab, *, fault: bool = True, despite_baseline: bool = False, echo: Echo = print
+) -> PhaseResult:
+    """The one start sequence after the lab is up: load, warm-up, baseline, then the fault.
+
+    The fault goes in only when the baseline held, unless ``despite_baseline`` (a learner
+    still gets an incident, with a warning); ``run_scenario`` and tests stop there instead.
+    """
+    start_load(live)
+    plan = live.scenario.load
+    echo(f"load on: {plan.users} simulated users (stops by itself after {plan.max_seconds}s)")
+    baseline = measure_baseline(live, echo)
+    if fault and (baseline.ok or despite_baseline):
+        echo(f"injecting the fault ({live.run.info.variant})")
+        inject(live)
+    return baseline
 
 
 def _apply_steps(live: LiveLab, steps: list[FaultStep], event: str, **fields: object) -> list[dict]:
@@ -131,8 +222,10 @@ def inject(live: LiveLab) -> None:
     if state.get("injected"):
         raise UsageError("The fault is already injected in this lab.")
     variant = next(v for v in live.scenario.variants if v.id == live.run.info.variant)
+    # The clock of the symptoms (and the alert deadline) starts when the first step goes in.
+    started = time.time()
     mementos = _apply_steps(live, list(variant.faults), "fault_injected", variant=variant.id)
-    live.run.write_state(injected=True, injected_at=time.time(), fault_mementos=mementos, phase="incident")
+    live.run.write_state(injected=True, injected_at=started, fault_mementos=mementos, phase="incident")
 
 
 def revert_fault(live: LiveLab) -> None:
@@ -203,11 +296,20 @@ def deploy(live: LiveLab, service: str) -> None:
     )
 
 
-def rollback(live: LiveLab, service: str) -> None:
-    """Restore the shipped release of a service and restart it (the mitigation for a bad deploy)."""
-    releases.restore(live.run.source_dir, service)
+def rollback(live: LiveLab, service: str, echo: Echo = print) -> None:
+    """Restore the shipped release of a service and restart it (the mitigation for a bad deploy).
+
+    A person's edits to the working copy are saved as a patch first; ``echo`` says where.
+    """
+    saved = releases.restore(live.run.source_dir, service)
+    if saved is not None:
+        echo(
+            f"your edits to {service} are saved in {saved} "
+            f"(to bring them back: cd {live.run.source_dir} && git apply {saved.name})"
+        )
     live.restart(service)
-    Timeline(live.run.timeline_path).record("rolled_back", service=service)
+    fields = {"edits_saved": str(saved)} if saved is not None else {}
+    Timeline(live.run.timeline_path).record("rolled_back", service=service, **fields)
 
 
 def save_metrics(run: Run) -> str | None:
@@ -246,6 +348,8 @@ class RunOutcome:
     run_id: str
     phases: list[PhaseResult] = field(default_factory=list)
     error: str | None = None
+    # The settings sized from this machine's speed (see `calibrate`).
+    calibration: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -265,25 +369,29 @@ def run_scenario(
     live = start_lab(
         scenario, seed=seed, port_base=port_base, runtime=runtime, owner_pid=os.getpid(), echo=echo
     )
-    outcome = RunOutcome(scenario.id, seed, live.run.info.variant, live.run.id)
+    outcome = RunOutcome(
+        scenario.id, seed, live.run.info.variant, live.run.id, calibration=calibration_of(live)
+    )
     timeline = Timeline(live.run.timeline_path)
 
     def phase(name: str, expectation: Expectation, *, latch: bool, since: float) -> bool:
         echo(f"measuring {name} (up to {expectation.within_s}s)")
-        result = observe(scenario, live, expectation, name=name, latch=latch, since=since)
+        result = observe(
+            scenario, live, expectation, name=name, latch=latch, since=since, baseline=baseline_of(live)
+        )
         timeline.record("phase_measured", phase=name, ok=result.ok, elapsed_s=round(result.elapsed_s, 1))
         outcome.phases.append(result)
         return result.ok
 
     try:
-        start_load(live)
-        echo(f"load on: {scenario.load.users} users; warming up {scenario.warmup_s}s")
-        time.sleep(scenario.warmup_s)  # a fixed span of traffic before the baseline, not a wait for a state
-        if not phase("baseline", scenario.steady_state, latch=False, since=time.time()):
+        baseline = start_incident(live, echo=echo)
+        timeline.record(
+            "phase_measured", phase="baseline", ok=baseline.ok, elapsed_s=round(baseline.elapsed_s, 1)
+        )
+        outcome.phases.append(baseline)
+        if not baseline.ok:
             return outcome
-        since = time.time()
-        echo(f"injecting the fault ({live.run.info.variant})")
-        inject(live)
+        since = float(live.run.read_state()["injected_at"])
         if not phase("symptoms", scenario.symptoms, latch=True, since=since):
             return outcome
         since = time.time()

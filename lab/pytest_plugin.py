@@ -17,7 +17,6 @@ import os
 import shutil
 import socket
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -91,11 +90,11 @@ def chaoslab_lab(
 ) -> Iterator[Callable[..., LabUnderTest]]:
     """Factory: ``chaoslab_lab(scenario_id, seed=1, fault=True)`` starts a lab, taken down after the test.
 
-    The lab comes up healthy with its load on; with ``fault`` it warms up for the
-    scenario's ``warmup_s`` and the fault goes in, as `chaoslab start` does. One lab
-    per test: a lab lives in a state home, and the test gets one.
+    The lab comes up healthy with its load on, warms up for the scenario's ``warmup_s``
+    and measures its baseline (``lab.baseline``); with ``fault`` the fault goes in, as
+    `chaoslab start` does. One lab per test: a lab lives in a state home, and the test gets one.
     """
-    from lab.lifecycle import inject, start_lab, start_load, stop_lab
+    from lab.lifecycle import start_incident, start_lab, stop_lab
     from lab.runs.run import cache_home
     from lab.scenarios import load_scenario
     from lab.testing import LabUnderTest
@@ -113,10 +112,9 @@ def chaoslab_lab(
         live = start_lab(scenario, seed=seed, port_base=base, owner_pid=os.getpid(), echo=lambda _: None)
         lab = LabUnderTest(live.run, live.scenario, live.runtime)
         started.append(lab)
-        start_load(lab)
-        if fault:
-            time.sleep(scenario.warmup_s)  # traffic before the fault, as `chaoslab start` gives it
-            inject(lab)
+        # Load, warm-up and the measured baseline (which the checks follow), then the fault,
+        # as `chaoslab start` does; a baseline that did not hold is in `lab.baseline`.
+        lab.baseline = start_incident(lab, fault=fault, despite_baseline=True, echo=lambda _: None)
         return lab
 
     yield start

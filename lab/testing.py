@@ -14,7 +14,7 @@ from lab import lifecycle
 from lab.live import LiveLab
 from lab.probes import Value
 from lab.reports.summary import checks_table
-from lab.scenarios.observe import CheckResult, measure, observe
+from lab.scenarios.observe import CheckResult, PhaseResult, measure, observe
 
 
 @dataclass
@@ -31,6 +31,9 @@ class Verdict:
 
 class LabUnderTest(LiveLab):
     """A started lab with the helpers a recovery test needs."""
+
+    # The measured steady state before the fault (set by the fixture).
+    baseline: PhaseResult | None = None
 
     def inject_fault(self) -> None:
         """Inject the faults of the run's variant (done by the fixture unless ``fault=False``)."""
@@ -68,7 +71,9 @@ class LabUnderTest(LiveLab):
         expectation = self.scenario.symptoms if name == "symptoms" else self.scenario.recovery
         if within_s is not None:
             expectation = expectation.model_copy(update={"within_s": max(within_s, 1)})
-        result = observe(self.scenario, self, expectation, name=name, latch=latch)
+        result = observe(
+            self.scenario, self, expectation, name=name, latch=latch, baseline=lifecycle.baseline_of(self)
+        )
         units = {probe: spec.unit for probe, spec in self.scenario.probes.items()}
         text = io.StringIO()
         Console(file=text, width=120).print(checks_table(f"{name} checks", result.checks, units))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from lab.flags import FlagStore
-from lab.observability.prometheus import PrometheusClient
-from lab.runtimes.base import ServiceAction, ServiceStatus
+if TYPE_CHECKING:  # annotations only: loading a scenario must not pull HTTP clients or runtimes
+    from lab.flags import FlagStore
+    from lab.observability.prometheus import PrometheusClient
+    from lab.runtimes.base import ServiceAction, ServiceStatus
 
 
 class LabAccess(Protocol):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import redis
 from pydantic import Field
 
-from lab.errors import EnvironmentProblem, UsageError
+from lab.calls import redis_client
+from lab.errors import UsageError
 from lab.faults.base import Fault, LabAccess
+
+if TYPE_CHECKING:
+    import redis
 
 
 class RedisConfigFault(Fault):
@@ -21,8 +24,7 @@ class RedisConfigFault(Fault):
         return "redis: CONFIG SET " + ", ".join(f"{k} {v}" for k, v in self.set.items())
 
     def inject(self, lab: LabAccess) -> dict[str, Any]:
-        client = redis.Redis.from_url(lab.redis_url, socket_timeout=5.0, decode_responses=True)
-        try:
+        with redis_client(lab.redis_url, what="CONFIG GET/SET", decode_responses=True) as client:
             previous = {name: client.config_get(name).get(name) for name in self.set}
             unknown = [name for name, value in previous.items() if value is None]
             if unknown:
@@ -31,19 +33,16 @@ class RedisConfigFault(Fault):
                     hint="see `chaoslab redis-cli CONFIG GET '*'` for the parameter names.",
                 )
             self._apply(client, self.set)
-        finally:
-            client.close()
         return {"previous": previous}
 
     def revert(self, lab: LabAccess, memento: dict[str, Any]) -> None:
-        client = redis.Redis.from_url(lab.redis_url, socket_timeout=5.0, decode_responses=True)
-        try:
+        with redis_client(lab.redis_url, what="CONFIG SET", decode_responses=True) as client:
             self._apply(client, memento["previous"])
-        finally:
-            client.close()
 
     @staticmethod
     def _apply(client: redis.Redis, values: dict[str, str]) -> None:
+        import redis
+
         try:
             for name, value in values.items():
                 client.config_set(name, value)
@@ -52,8 +51,4 @@ class RedisConfigFault(Fault):
                 f"Redis refused the configuration {values}: {exc}.",
                 hint="check the values against `chaoslab redis-cli CONFIG GET <parameter>`.",
             ) from None
-        except redis.RedisError as exc:
-            raise EnvironmentProblem(
-                f"Redis did not answer CONFIG SET: {exc.__class__.__name__}: {exc}.",
-                hint="is the lab up? `chaoslab status`.",
-            ) from None
+        # A timeout or a lost connection passes on to `redis_client`, which names it.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from lab.faults.base import Fault, LabAccess
-from lab.releases import restore, service_dir
+from lab.releases import mark_written, restore, service_dir
 
 
 class RollbackStep(Fault):
@@ -25,12 +25,16 @@ class RollbackStep(Fault):
             for path in deployed.rglob("*")
             if path.is_file() and "__pycache__" not in path.parts
         }
-        restore(lab.source_dir, self.service)
+        # A person's edits are also saved as a patch that outlives this memento and the run state.
+        saved = restore(lab.source_dir, self.service)
         lab.restart(self.service)
-        return {"files": files}
+        return {"files": files, "edits_saved": str(saved) if saved else None}
 
     def revert(self, lab: LabAccess, memento: dict[str, Any]) -> None:
         deployed = service_dir(lab.source_dir, self.service)
         for relative, text in memento["files"].items():
             (deployed / relative).write_text(text)
+        if "edits_saved" in memento and memento["edits_saved"] is None:
+            # The code put back was the lab's own (a release), not a person's: still no edits in it.
+            mark_written(lab.source_dir, [self.service])
         lab.restart(self.service)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import psycopg
-
+from lab.calls import CHANGE_STATEMENT_TIMEOUT_S, postgres
 from lab.faults.base import Fault, LabAccess
 
 
@@ -20,11 +19,15 @@ class SqlFault(Fault):
         return f"SQL: {self.sql.strip()}"
 
     def inject(self, lab: LabAccess) -> dict[str, Any]:
-        with psycopg.connect(lab.admin_dsn, autocommit=True) as conn:
+        with postgres(
+            lab.admin_dsn, what="the SQL step", statement_timeout_s=CHANGE_STATEMENT_TIMEOUT_S
+        ) as conn:
             conn.execute(self.sql.encode())
         return {}
 
     def revert(self, lab: LabAccess, memento: dict[str, Any]) -> None:
         if self.revert_sql:
-            with psycopg.connect(lab.admin_dsn, autocommit=True) as conn:
+            with postgres(
+                lab.admin_dsn, what="the SQL step's revert", statement_timeout_s=CHANGE_STATEMENT_TIMEOUT_S
+            ) as conn:
                 conn.execute(self.revert_sql.encode())

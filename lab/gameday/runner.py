@@ -23,7 +23,15 @@ from pathlib import Path
 from lab.errors import LabError, UsageError
 from lab.gameday.plan import load_plan, schedule
 from lab.gameday.state import GameDayFolder, GameDayState, IncidentState, Outcome, RoundState, gamedays_dir
-from lab.lifecycle import default_port_base, inject, show_hint, start_lab, start_load, stop_lab
+from lab.lifecycle import (
+    default_port_base,
+    inject,
+    measure_baseline,
+    show_hint,
+    start_lab,
+    start_load,
+    stop_lab,
+)
 from lab.live import LiveLab
 from lab.reports.board import write_board
 from lab.reports.postmortem import write_postmortem
@@ -68,12 +76,23 @@ def prepare_gameday(
         raise UsageError(
             f"{folder.dir} already holds a game day.", hint="pick another --dir, or leave it out."
         )
+    plan_copy = folder.dir / "plan.yaml"
+    # The plan itself may live in the folder given with --dir: the lab reads it, never writes it.
+    same_plan = plan_copy.exists() and (
+        plan_copy.resolve() == plan_path.resolve() or plan_copy.read_bytes() == plan_path.read_bytes()
+    )
+    if plan_copy.exists() and not same_plan:
+        raise UsageError(
+            f"{plan_copy} exists and is not the plan {plan_path}; the game day will not overwrite it.",
+            hint="pick another --dir, or move that file away.",
+        )
     base = port_base or plan.port_base or default_port_base()
     state = folder.new_state(plan, rounds, chosen_seed, base)
     ensure_traversable(folder.dir)
     for home in sorted({i.home for r in state.rounds for i in r.incidents}):
         ensure_traversable(Path(home))
-    shutil.copyfile(plan_path, folder.dir / "plan.yaml")
+    if not same_plan:
+        shutil.copyfile(plan_path, plan_copy)
     folder.save(state)
     return folder
 
@@ -126,6 +145,13 @@ def _play_round(folder: GameDayFolder, state: GameDayState, round_: RoundState, 
         say(f"{', '.join(scenarios)}: warming up {warmup}s, then the incident starts")
         time.sleep(warmup)  # a fixed span of traffic before the fault, as `chaoslab start` does
         for index, incident in enumerate(round_.incidents):
+            # Each lab's own steady state, which its recovery checks follow.
+            with team_home(incident.home):
+                baseline = measure_baseline(labs[index], echo=lambda _: None, warm_up=False)
+            if not baseline.ok:
+                failing = ", ".join(c.label for c in baseline.checks if not c.held)
+                say(f"{incident.label}: warning: the steady state did not hold ({failing}); playing on")
+        for index, incident in enumerate(round_.incidents):
             with team_home(incident.home):
                 inject(labs[index])
             incident.injected_at = compute_timings(
@@ -146,7 +172,7 @@ def _play_round(folder: GameDayFolder, state: GameDayState, round_: RoundState, 
             continue
         try:
             files = write_postmortem(run, folder.report_dir(round_.number, incident))
-            incident.report = str(files.markdown)
+            incident.report = str(files.team_copy)  # the post-mortem the team edits
         except Exception as exc:  # a report must never end the game day; the run folder keeps the data
             incident.error = f"post-mortem not written: {exc.__class__.__name__}: {exc}"
     folder.save(state)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import requests
 import yaml
 
-from lab.errors import EnvironmentProblem
+from lab.calls import HTTP_TIMEOUT_S, QUOTED_CHARS, http, json_body
+from lab.errors import BadAnswer, EnvironmentProblem
 from lab.observability.rules import rules_for
 
 if TYPE_CHECKING:
@@ -78,20 +78,23 @@ def write_config(ctx: LabContext) -> None:
 
 
 class PrometheusClient:
-    """Queries the lab's Prometheus over its HTTP API."""
+    """Queries the lab's Prometheus over its HTTP API; every call is bounded by ``timeout_s``."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, timeout_s: float = HTTP_TIMEOUT_S):
         self.url = url.rstrip("/")
+        self.timeout_s = timeout_s
 
     def _get(self, path: str, **params: str) -> Any:
-        try:
-            response = requests.get(f"{self.url}{path}", params=params, timeout=5)
-        except requests.RequestException as exc:
-            raise EnvironmentProblem(
-                f"Prometheus at {self.url} did not answer: {exc.__class__.__name__}.",
-                hint="is the lab up? `chaoslab status`.",
-            ) from None
-        body = response.json()
+        response = http(
+            "GET", f"{self.url}{path}", service="Prometheus", timeout_s=self.timeout_s, params=params
+        )
+        body = json_body(response, service="Prometheus")
+        if not isinstance(body, dict):
+            raise BadAnswer(
+                f"Prometheus answered GET {response.url} with HTTP {response.status_code} and JSON that is "
+                f"not its API's envelope: {response.text[:QUOTED_CHARS]!r}.",
+                hint="something other than the lab's Prometheus may answer on that port: `chaoslab status`.",
+            )
         if body.get("status") != "success":
             raise EnvironmentProblem(
                 f"Prometheus refused the request: {body.get('error', response.text)}",
@@ -135,7 +138,8 @@ class PrometheusClient:
 
     def reload(self) -> None:
         """Ask Prometheus to reread its config and rules."""
-        response = requests.post(f"{self.url}/-/reload", timeout=10)
+        # A reload rereads every rule file: it may take longer than a query.
+        response = http("POST", f"{self.url}/-/reload", service="Prometheus", timeout_s=2 * self.timeout_s)
         if response.status_code != 200:
             raise EnvironmentProblem(
                 f"Prometheus refused its new configuration: {response.text.strip()}",

@@ -5,15 +5,17 @@ from __future__ import annotations
 import secrets
 import time
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import psycopg
-import requests
 from pydantic import Field
 
+from lab.calls import postgres
 from lab.errors import NotHealthy
 from lab.faults.base import LabAccess
 from lab.probes.base import Probe, Value
+
+if TYPE_CHECKING:
+    import requests
 
 # Products 1-1000 exist in every lab (the smallest catalog has 1000).
 CATALOG_FLOOR = 1000
@@ -38,8 +40,10 @@ class AcknowledgedOrdersProbe(Probe):
     output: Literal["lost", "acknowledged"] = "lost"
 
     def measure(self, lab: LabAccess) -> Value:
+        import requests  # here, not at import: loading a scenario must stay cheap
+
         users = list(range(self.first_user, self.first_user + self.orders))
-        with psycopg.connect(lab.admin_dsn, autocommit=True, connect_timeout=5) as conn:
+        with postgres(lab.admin_dsn, what="emptying the probe's carts") as conn:
             conn.execute("DELETE FROM carts WHERE user_id = ANY(%s)", (users,))
         shop = lab.service_url(self.service)
         acknowledged: dict[int, Decimal] = {}
@@ -62,7 +66,7 @@ class AcknowledgedOrdersProbe(Probe):
                     acknowledged[int(order["order_id"])] = Decimal(str(order["total"]))
         if self.output == "acknowledged":
             return len(acknowledged) / self.orders
-        with psycopg.connect(lab.admin_dsn, autocommit=True, connect_timeout=5) as conn:
+        with postgres(lab.admin_dsn, what="looking up the acknowledged orders") as conn:
             rows = conn.execute(
                 "SELECT id, total FROM orders WHERE id = ANY(%s)", (list(acknowledged),)
             ).fetchall()
@@ -73,6 +77,8 @@ class AcknowledgedOrdersProbe(Probe):
 
     def _checkout(self, session: requests.Session, url: str, key: str) -> dict | None:
         """The order a checkout acknowledged (201), retried on 5xx or no answer; None if never."""
+        import requests
+
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(self.retry_pause_s)  # a shopper's pause before pressing "buy" again

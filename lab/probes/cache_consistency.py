@@ -12,15 +12,17 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import psycopg
-import redis
-from psycopg.rows import dict_row
 from pydantic import Field
 
+from lab.calls import postgres, redis_client
 from lab.faults.base import LabAccess
 from lab.probes.base import Probe, Value
+
+if TYPE_CHECKING:
+    import psycopg
+    import redis
 
 KEY_PREFIX = "user:profile:"
 FIELDS = ("name", "avatar_url", "updated_at", "version")
@@ -81,8 +83,10 @@ def find_mismatches(
     redis_url: str, dsn: str, *, limit: int = 20_000, settle_s: float = 1.0
 ) -> tuple[int, list[Mismatch]]:
     """How many cached profiles were compared, and those that disagree with the database."""
-    cache = redis.Redis.from_url(redis_url, socket_timeout=5)
-    with psycopg.connect(dsn, autocommit=True, connect_timeout=5, row_factory=dict_row) as db:
+    from psycopg.rows import dict_row  # here, not at import: loading a scenario must stay cheap
+
+    what = "the cache consistency check"
+    with redis_client(redis_url, what=what) as cache, postgres(dsn, what=what, row_factory=dict_row) as db:
         scan = cache.scan_iter(f"{KEY_PREFIX}*", count=1000)
         keys = [key.decode() for _, key in zip(range(limit), scan, strict=False)]
         suspects = _look(cache, db, keys) if keys else {}
@@ -90,11 +94,11 @@ def find_mismatches(
             return len(keys), []
         time.sleep(settle_s)  # the second look, not a wait for a state: see the module docstring
         again = _look(cache, db, list(suspects))
-    return len(keys), [
-        Mismatch(key, json.loads(value), row, fields, int(cache.ttl(key)))
-        for key, (value, row, fields) in sorted(again.items(), key=lambda item: user_id(item[0]) or 0)
-        if suspects[key][0] == value
-    ]
+        return len(keys), [
+            Mismatch(key, json.loads(value), row, fields, int(cache.ttl(key)))
+            for key, (value, row, fields) in sorted(again.items(), key=lambda item: user_id(item[0]) or 0)
+            if suspects[key][0] == value
+        ]
 
 
 class CacheConsistencyProbe(Probe):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from typing import Literal
 
-import requests
-
 from lab.faults.base import LabAccess
 from lab.probes.base import Probe, Value
 
@@ -21,6 +19,8 @@ class HttpProbe(Probe):
     timeout_s: float = 10.0
 
     def measure(self, lab: LabAccess) -> Value:
+        import requests  # here, not at import: loading a scenario must stay cheap
+
         started = time.monotonic()
         try:
             response = requests.get(lab.service_url(self.service) + self.path, timeout=self.timeout_s)

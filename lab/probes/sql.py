@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-import psycopg
-
+from lab.calls import postgres
 from lab.faults.base import LabAccess
 from lab.probes.base import Probe, Value
 
@@ -18,7 +17,7 @@ class SqlProbe(Probe):
     query: str
 
     def measure(self, lab: LabAccess) -> Value:
-        with psycopg.connect(lab.admin_dsn, autocommit=True, connect_timeout=5) as conn:
+        with postgres(lab.admin_dsn, what="the sql probe's query") as conn:
             row = conn.execute(self.query.encode()).fetchone()
         if row is None:
             return None
@@ -40,7 +39,7 @@ class ExplainProbe(Probe):
     output: Literal["execution_ms", "plan"] = "plan"
 
     def measure(self, lab: LabAccess) -> Value:
-        with psycopg.connect(lab.admin_dsn, autocommit=True, connect_timeout=5) as conn:
+        with postgres(lab.admin_dsn, what="the explain probe's EXPLAIN ANALYZE") as conn:
             row = conn.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {self.query}".encode()).fetchone()
         assert row is not None
         result = row[0] if isinstance(row[0], list) else json.loads(row[0])

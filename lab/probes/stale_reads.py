@@ -7,15 +7,17 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import psycopg
-import requests
 from pydantic import Field
 
+from lab.calls import postgres
 from lab.errors import NotHealthy
 from lab.faults.base import LabAccess
 from lab.probes.base import Probe, Value
+
+if TYPE_CHECKING:
+    import requests
 
 
 @dataclass
@@ -64,6 +66,8 @@ class Readers:
             self.user = None
 
     def _read(self) -> None:
+        import requests  # here, not at import: loading a scenario must stay cheap
+
         seen = 0
         with requests.Session() as session:
             while not self.done.is_set():
@@ -110,7 +114,7 @@ class StaleReadsProbe(Probe):
     timeout_s: float = Field(default=10.0, gt=0)
 
     def measure(self, lab: LabAccess) -> Value:
-        with psycopg.connect(lab.admin_dsn, autocommit=True, connect_timeout=5) as db:
+        with postgres(lab.admin_dsn, what="the stale_reads probe's version lookups") as db:
 
             def stored_version(user: int) -> int | None:
                 row = db.execute("SELECT version FROM users WHERE id = %s", (user,)).fetchone()
@@ -122,6 +126,8 @@ class StaleReadsProbe(Probe):
 
     def cycles(self, url: str, stored_version: Callable[[int], int | None]) -> Tally:
         """Run ``updates`` cycles; count stale read-backs, and updates the database holds."""
+        import requests
+
         tally = Tally()
         token = secrets.token_hex(3)
         with Readers(url, self.readers, self.timeout_s) as readers, requests.Session() as session:

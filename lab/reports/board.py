@@ -86,12 +86,12 @@ def live_board(state: GameDayState) -> Group:
     rows = board_rows(state)
     ranking = RichTable(title=f"game day {state.name} (seed {state.seed})", title_justify="left")
     for column in ("#", "team", "points", "resolved"):
-        ranking.add_column(column, justify="right" if column != "team" else "left")
+        ranking.add_column(column, justify="right" if column != "team" else "left", overflow="fold")
     for place, (team, points, resolved) in enumerate(standings(state, rows), start=1):
         ranking.add_row(str(place), team, str(points), str(resolved))
     detail = RichTable(title="incidents", title_justify="left")
     for column in HEADER:
-        detail.add_column(column)
+        detail.add_column(column, overflow="fold", no_wrap=column in ("team", "scenario"))
     colours = {"resolved": "green", "timed out": "red", "error": "red", "playing": "yellow"}
     for row in rows:
         cells = _cells(row)
@@ -179,6 +179,19 @@ def _lessons(row: BoardRow) -> list[str]:
     if row.incident.error:
         notes.append(row.incident.error)
     return notes
+
+
+def board_json(state: GameDayState) -> dict:
+    """The board now, as `chaoslab gameday board --json` prints it: board.json's shape, plus the
+    game day's status; a draw stays hidden (scenario null) until its round starts, as on screen."""
+    rows = board_rows(state)
+    document = _as_json(state, rows, standings(state, rows))
+    for row, incident in zip(rows, document["incidents"], strict=True):
+        if not row.started:
+            incident["scenario"] = None
+    document["status"] = "finished" if state.finished else "running"
+    document["aborted"] = state.aborted
+    return document
 
 
 def _as_json(state: GameDayState, rows: list[BoardRow], ranking: list[tuple[str, int, int]]) -> dict:

@@ -25,10 +25,11 @@ class ScenarioCase:
 
     @property
     def failing(self) -> list[str]:
-        """ "phase: check (expected …, seen …)" for every check that did not hold."""
+        """ "phase: check (expected …, baseline …, seen …)" for every check that did not hold."""
         return [
-            f"{phase.name}: {check.label} (expected {check.condition}, seen "
-            f"{check.error or format_value(check.value)})"
+            f"{phase.name}: {check.label} (expected {check.condition}"
+            + (f", baseline {format_value(check.baseline)}" if check.baseline is not None else "")
+            + f", seen {check.error or format_value(check.value)})"
             for phase in self.phases
             if not phase.ok
             for check in phase.checks

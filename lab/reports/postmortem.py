@@ -4,10 +4,16 @@ Its sections are the chapter's: summary, impact, timeline, root cause,
 contributing factors, action items, what went well and badly. Everything is
 read from the run folder (timeline, metrics.json) and the scenario's
 `postmortem:` material; nothing here talks to a running lab.
+
+The draft (``postmortem.draft.md``), the page and the graphs are generated only, and
+rewritten on every report. ``postmortem.md`` is the team's copy: made from the draft
+when absent, refreshed while it still holds exactly what chaoslab last wrote into it
+(its digest is kept beside it), and never overwritten once a person edited it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from lab import __version__
+from lab.atomic import write_atomically
 from lab.observability.rules import ALERT_RULES
 from lab.reports.document import Block, Bullets, Heading, Image, Paragraph, Table, to_html, to_markdown
 from lab.reports.graphs import Threshold, alerts_graph, moments, signal_graph
@@ -35,13 +42,40 @@ QUIET_EVENTS = {
 }
 
 
+DRAFT_NAME = "postmortem.draft.md"
+TEAM_COPY_NAME = "postmortem.md"
+# The digest of what chaoslab last wrote into the team's copy: a copy that differs was edited.
+DIGEST_NAME = ".postmortem.md.sha256"
+
+
 @dataclass
 class ReportFiles:
-    """Where a report was written."""
+    """Where a report was written, and what became of the team's copy."""
 
-    markdown: Path
+    markdown: Path  # the generated draft, rewritten every time
     html: Path
     graphs: list[Path]
+    team_copy: Path
+    # The team's copy was edited since chaoslab wrote it, and left as it is.
+    team_copy_kept: bool = False
+    # Where `force` moved an edited team's copy before putting the fresh draft in its place.
+    backup: Path | None = None
+
+    def notice(self) -> str | None:
+        """One line (and its Hint) when the team's copy was kept or moved aside; None otherwise."""
+        if self.team_copy_kept:
+            return (
+                f"Kept {self.team_copy}: it was edited since chaoslab wrote it, so the fresh draft went "
+                f"to {self.markdown.name} only.\n"
+                f"Hint: read or diff {self.markdown}; `chaoslab report [RUN] --force` moves your copy to "
+                f"{TEAM_COPY_NAME}.<timestamp>.bak and puts the fresh draft in its place."
+            )
+        if self.backup is not None:
+            return (
+                f"Moved your edited copy to {self.backup} and put the fresh draft in {self.team_copy}.\n"
+                f"Hint: carry your edits over from {self.backup.name}, e.g. with `diff -u`."
+            )
+        return None
 
 
 def _clock(ts: float) -> str:
@@ -82,7 +116,10 @@ EVENT_LINES: dict[str, Callable[[dict[str, Any]], str]] = {
     "flag_changed": lambda e: f"flag `{e.get('flag')}` turned {'on' if e.get('enabled') else 'off'}",
     "fix_applied": lambda e: f"reference fix applied: {e.get('what')}",
     "mitigation_applied": lambda e: f"mitigation {e.get('mitigation')} applied: {e.get('what')}",
-    "rolled_back": lambda e: f"{e.get('service')} rolled back to the shipped release",
+    "rolled_back": lambda e: (
+        f"{e.get('service')} rolled back to the shipped release"
+        + (f" (the edited code saved as `{Path(e['edits_saved']).name}`)" if e.get("edits_saved") else "")
+    ),
     "deployed": lambda e: f"{e.get('service')} redeployed from its working copy",
     "verified": lambda e: (
         "recovery checks "
@@ -349,14 +386,59 @@ def _graphs(scenario: Scenario, metrics: RunMetrics | None, timings: Timings, ou
     return paths
 
 
-def write_postmortem(run: Run, out_dir: Path | None = None) -> ReportFiles:
-    """Write postmortem.md, postmortem.html and graphs/*.png for ``run`` (default: its report/ folder)."""
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _backup_name(copy: Path) -> Path:
+    """``postmortem.md.<UTC timestamp>.bak``, numbered when a backup of that second exists."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    backup = copy.with_name(f"{copy.name}.{stamp}.bak")
+    number = 1
+    while backup.exists():
+        number += 1
+        backup = copy.with_name(f"{copy.name}.{stamp}-{number}.bak")
+    return backup
+
+
+def _refresh_team_copy(draft: Path, copy: Path, *, force: bool) -> tuple[bool, Path | None]:
+    """Put the draft into the team's copy unless a person edited it; (kept, backup).
+
+    The copy is the team's once it no longer holds what chaoslab last wrote into it (the
+    digest beside it), or when no digest says what that was (a copy written by hand, or by an
+    older chaoslab): then it is kept, or with ``force`` moved to a ``.bak`` first.
+    """
+    record = copy.with_name(DIGEST_NAME)
+    backup = None
+    if copy.exists():
+        written = record.read_text().strip() if record.exists() else None
+        current = _digest(copy)
+        if current not in (written, _digest(draft)):
+            if not force:
+                return True, None
+            backup = _backup_name(copy)
+            copy.rename(backup)
+    write_atomically(copy, draft.read_text())
+    write_atomically(record, _digest(copy) + "\n")
+    return False, backup
+
+
+def write_postmortem(run: Run, out_dir: Path | None = None, *, force: bool = False) -> ReportFiles:
+    """Write the draft, the page and the graphs for ``run`` (default: into its report/ folder).
+
+    ``postmortem.draft.md``, ``postmortem.html`` and ``graphs/*.png`` are rewritten every time.
+    ``postmortem.md``, the team's copy, gets the draft only while nobody edited it; an edited
+    copy is kept (``ReportFiles.notice`` says so), or with ``force`` moved to
+    ``postmortem.md.<timestamp>.bak`` before the draft takes its place.
+    """
     scenario = load_scenario(run.info.scenario)
     out = out_dir or run.dir / "report"
     out.mkdir(parents=True, exist_ok=True)
     blocks, graphs = build_postmortem(run, scenario, out)
-    markdown = out / "postmortem.md"
-    markdown.write_text(to_markdown(blocks))
+    draft = out / DRAFT_NAME
+    write_atomically(draft, to_markdown(blocks))
+    copy = out / TEAM_COPY_NAME
+    kept, backup = _refresh_team_copy(draft, copy, force=force)
     page = out / "postmortem.html"
     page.write_text(to_html(blocks, title=f"Post-mortem: {scenario.title}", base_dir=out))
-    return ReportFiles(markdown, page, graphs)
+    return ReportFiles(draft, page, graphs, copy, team_copy_kept=kept, backup=backup)

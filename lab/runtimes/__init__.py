@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+
 from lab.errors import UsageError
 from lab.runs import Run
 from lab.runtimes.base import Runtime, ServiceStatus
-from lab.runtimes.docker.runtime import DockerRuntime
-from lab.runtimes.local.runtime import LocalRuntime
 
-RUNTIMES: dict[str, type[Runtime]] = {"local": LocalRuntime, "docker": DockerRuntime}
+
+class _Registry(Mapping[str, type[Runtime]]):
+    """Runtime name → class, each module imported when its runtime is first asked for: a CLI
+    command on a local lab never pays for the docker runtime's imports, and the other way round."""
+
+    def __getitem__(self, name: str) -> type[Runtime]:
+        if name == "local":
+            from lab.runtimes.local.runtime import LocalRuntime
+
+            return LocalRuntime
+        if name == "docker":
+            from lab.runtimes.docker.runtime import DockerRuntime
+
+            return DockerRuntime
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("local", "docker"))
+
+    def __len__(self) -> int:
+        return 2
+
+
+RUNTIMES: Mapping[str, type[Runtime]] = _Registry()
 
 
 def runtime_for(run: Run, owner_pid: int | None = None) -> Runtime:

@@ -17,8 +17,22 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 class Check(Strict):
-    """A probe compared with a threshold; exactly one condition."""
+    """A probe compared with a threshold; exactly one condition.
+
+    ``above`` and ``below`` are lines (the chapter's alert lines, or a healthy line).
+    ``and_baseline`` / ``or_baseline`` move the line by this run's own baseline of the
+    same probe, so the check follows the machine it runs on:
+
+    >>> Check(probe="p99", above=0.25, and_baseline=5).threshold(0.08)  # past the line and 5x
+    0.4
+    >>> Check(probe="p99", below=0.1, or_baseline=1.5).threshold(0.08)  # under the line or 1.5x
+    0.12
+    """
 
     probe: str
     above: Number | None = None
@@ -26,6 +40,10 @@ class Check(Strict):
     equals: bool | str | Number | None = None
     contains: str | None = None
     not_contains: str | None = None
+    # A symptom: the value must also be this many times the run's baseline (stricter line).
+    and_baseline: float | None = Field(default=None, gt=0)
+    # A healthy value: within this many times the run's baseline is enough (looser line).
+    or_baseline: float | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _one_condition(self) -> Check:
@@ -39,31 +57,108 @@ class Check(Strict):
                 "a check needs exactly one of above / below / equals / contains / not_contains, "
                 f"got {set_ or 'none'}"
             )
+        if self.and_baseline is not None and self.or_baseline is not None:
+            raise ValueError("a check takes and_baseline or or_baseline, not both")
+        if self.relative_to_baseline and self.line is None:
+            raise ValueError("and_baseline / or_baseline move an `above` or `below` line; give one")
         return self
 
+    @property
+    def line(self) -> float | None:
+        """The absolute line of an above / below check."""
+        return self.above if self.above is not None else self.below
+
+    @property
+    def relative_to_baseline(self) -> bool:
+        """Whether the run's baseline of the probe moves this check's line."""
+        return self.and_baseline is not None or self.or_baseline is not None
+
+    def threshold(self, baseline: object = None) -> float | None:
+        """The line in force for this run: the absolute line, moved by the baseline when known."""
+        line = self.line
+        if line is None or not self.relative_to_baseline or not _is_number(baseline):
+            return line
+        factor = self.and_baseline if self.and_baseline is not None else self.or_baseline
+        assert factor is not None
+        scaled = factor * float(baseline)  # type: ignore[arg-type]
+        # "and" keeps the stricter of the two lines, "or" the looser; which is which depends
+        # on the direction: for `above` the stricter line is the higher one.
+        stricter = self.and_baseline is not None
+        higher = (self.above is not None) == stricter
+        return max(line, scaled) if higher else min(line, scaled)
+
     def condition(self) -> str:
-        """The condition as people read it: "> 0.5", "contains 'Seq Scan'"."""
+        """The condition as people read it: "> 0.5", "> 0.25 and > 5x baseline", "contains 'Seq Scan'"."""
         for name, symbol in (("above", ">"), ("below", "<"), ("equals", "=")):
             value = getattr(self, name)
             if value is not None:
-                return f"{symbol} {value}"
+                text = f"{symbol} {value}"
+                if self.and_baseline is not None:
+                    text += f" and {symbol} {self.and_baseline:g}x baseline"
+                elif self.or_baseline is not None:
+                    text += f" or {symbol} {self.or_baseline:g}x baseline"
+                return text
         if self.contains is not None:
             return f"contains {self.contains!r}"
         return f"lacks {self.not_contains!r}"
 
-    def holds(self, value: object) -> bool:
-        """Whether ``value`` meets the condition (None never does)."""
+    def holds(self, value: object, baseline: object = None) -> bool:
+        """Whether ``value`` meets the condition (None never does), with this run's ``baseline``."""
         if value is None:
             return False
-        if self.above is not None:
-            return isinstance(value, int | float) and value > self.above
-        if self.below is not None:
-            return isinstance(value, int | float) and value < self.below
+        if self.above is not None or self.below is not None:
+            line = self.threshold(baseline)
+            assert line is not None
+            if not _is_number(value):
+                return False
+            return value > line if self.above is not None else value < line  # type: ignore[operator]
         if self.equals is not None:
             return value == self.equals
         if self.contains is not None:
             return self.contains in str(value)
         return self.not_contains is not None and self.not_contains not in str(value)
+
+
+class Calibration(Strict):
+    """One setting sized from this machine's own speed, measured on the idle lab before the load.
+
+    ``env`` of ``service`` is ``value`` where ``probe`` reads ``reference``, scaled by
+    measured / reference and kept within ``bounds``: e.g. a pool wait that follows the time
+    of the scan that fills the pool, so the same share of requests outwaits it anywhere.
+    """
+
+    probe: str
+    reference: float = Field(gt=0)
+    service: str
+    env: str
+    value: float = Field(gt=0)
+    bounds: tuple[float, float]
+    samples: int = Field(default=3, ge=1, le=10)
+
+    @model_validator(mode="after")
+    def _bounds_hold_the_value(self) -> Calibration:
+        low, high = self.bounds
+        if not 0 < low <= self.value <= high:
+            raise ValueError(f"bounds {list(self.bounds)} must hold value {self.value} (and be > 0)")
+        return self
+
+    def scaled(self, measured: float) -> float:
+        """The setting for a machine where ``probe`` reads ``measured``."""
+        low, high = self.bounds
+        return round(min(high, max(low, self.value * measured / self.reference)), 3)
+
+
+class Settle(Strict):
+    """A steady state counts only once the load has reached its level and stays there.
+
+    The phase holds when, for ``for_s`` seconds in a row, every check holds and ``probe``
+    (the load's throughput, say) stays within ``tolerance`` of its median over that span.
+    The baseline values are the medians over that span.
+    """
+
+    probe: str
+    for_s: int = Field(default=10, ge=2, le=120)
+    tolerance: float = Field(default=0.1, gt=0, lt=1)
 
 
 class Expectation(Strict):
@@ -78,6 +173,8 @@ class Expectation(Strict):
     # No alert of the lab may fire during the phase (the silent incident); with alerts_within_s,
     # the phase must also have lasted that long, the time the alerts would need to fire.
     alerts_silent: bool = False
+    # Steady states only: wait for the load to settle, and take the baseline over that span.
+    settle: Settle | None = None
 
     @model_validator(mode="after")
     def _silent_means_no_expected_alert(self) -> Expectation:
@@ -158,12 +255,16 @@ class Scenario(Strict):
     # conditions the services live in (e.g. a feature store a network hop of ~40 ms away).
     conditions: list[FaultStep] = []
     load: LoadPlan
+    # Settings sized from this machine's measured speed before the load starts.
+    calibration: list[Calibration] = []
     # Seconds of load before the baseline is taken.
     warmup_s: int = Field(default=15, ge=0, le=300)
     probes: dict[str, ProbeDef]
     summary_probes: list[str] = Field(
         default_factory=list, description="probes shown in the run summary table, in order"
     )
+    # The chapter's own figure for a summary probe ("50 ms → 500 ms"), shown beside the lab's.
+    chapter_figures: dict[str, str] = {}
     steady_state: Expectation
     variants: list[Variant] = Field(min_length=1)
     symptoms: Expectation
@@ -197,9 +298,19 @@ class Scenario(Strict):
             self.recovery,
             *(m.checks for m in self.mitigations),
         ]
-        for probe in [c.probe for e in expectations for c in e.checks] + self.summary_probes:
+        unknown_figures = sorted(set(self.chapter_figures) - set(self.summary_probes))
+        if unknown_figures:
+            raise ValueError(f"chapter_figures names {unknown_figures}, which are not summary_probes")
+        settle = [e.settle.probe for e in expectations if e.settle is not None]
+        settle += [c.probe for c in self.calibration]
+        for calibration in self.calibration:
+            if calibration.service not in self.services:
+                raise ValueError(f"calibration.service {calibration.service!r} is not one of services")
+        for probe in [c.probe for e in expectations for c in e.checks] + self.summary_probes + settle:
             if probe not in self.probes:
                 raise ValueError(f"check refers to probe {probe!r}, which is not under probes:")
+        if any(c.relative_to_baseline for c in self.steady_state.checks):
+            raise ValueError("steady_state checks cannot be relative to the baseline: they measure it")
         known_alerts = set(alert_names(self.services))
         for alert in [a for e in expectations for a in e.alerts_firing + e.alerts_resolved]:
             if alert not in known_alerts:
@@ -207,6 +318,12 @@ class Scenario(Strict):
                     f"alert {alert!r} is not defined for these services; known: {sorted(known_alerts)}"
                 )
         return self
+
+    def baseline_probes(self) -> list[str]:
+        """Probes whose baseline this run must know: the summary's and every relative check's."""
+        expectations = [self.symptoms, self.recovery, *(m.checks for m in self.mitigations)]
+        relative = [c.probe for e in expectations for c in e.checks if c.relative_to_baseline]
+        return list(dict.fromkeys([*self.summary_probes, *relative]))
 
     def variant(self, seed: int) -> Variant:
         """The variant the seed draws: the same seed always gives the same one."""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from lab.errors import LabError
@@ -25,6 +26,9 @@ class CheckResult:
     # Seconds from the phase start to the first time it held.
     at_s: float | None = None
     error: str | None = None
+    # This run's baseline of the probe, and the line it put in force (relative checks only).
+    baseline: Value = None
+    threshold: float | None = None
 
 
 @dataclass
@@ -38,6 +42,8 @@ class PhaseResult:
     # Values of the summary probes: the extreme during a fault, the last value otherwise.
     summary: dict[str, Value] = field(default_factory=dict)
     firing: list[str] = field(default_factory=list)
+    # A settled steady state: how long its span was and the settle probe's spread over it.
+    settled_s: float | None = None
 
 
 def measure(scenario: Scenario, lab: LabAccess, probe: str) -> tuple[Value, str | None]:
@@ -58,6 +64,38 @@ def _more_extreme(old: Value, new: Value, toward_high: bool) -> Value:
     return max(old, new) if toward_high else min(old, new)
 
 
+def _median(values: list[Value]) -> Value:
+    numbers = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    if numbers:
+        return statistics.median(numbers)
+    return values[-1] if values else None
+
+
+@dataclass
+class _Poll:
+    at: float
+    ok: bool
+    values: dict[str, Value]
+
+
+def _settled(expectation: Expectation, polls: list[_Poll], now: float) -> list[_Poll] | None:
+    """The polls of the last ``settle.for_s`` seconds when the phase has settled over them."""
+    settle = expectation.settle
+    assert settle is not None
+    span = [p for p in polls if now - p.at <= settle.for_s + POLL_S / 2]
+    if len(span) < 2 or span[-1].at - span[0].at < settle.for_s - POLL_S / 2:
+        return None
+    if not all(p.ok for p in span):
+        return None
+    level = [p.values.get(settle.probe) for p in span]
+    middle = _median(level)
+    if not isinstance(middle, float) or middle <= 0:
+        return None
+    if any(not isinstance(v, int | float) or abs(v - middle) > settle.tolerance * middle for v in level):
+        return None
+    return span
+
+
 def observe(
     scenario: Scenario,
     lab: LabAccess,
@@ -67,35 +105,54 @@ def observe(
     latch: bool,
     wait: bool = True,
     since: float | None = None,
+    baseline: Mapping[str, Value] | None = None,
     on_poll: Callable[[PhaseResult], None] | None = None,
 ) -> PhaseResult:
     """Poll until the expectation is met or its deadline passes.
 
     With ``latch`` each check needs to hold once (symptoms come and go under
     load); without it every check must hold in the same poll (a recovered
-    system holds all its promises at once). ``since`` is when the phase began
-    (the injection, for the alert deadline).
+    system holds all its promises at once), and with ``settle`` in every poll
+    of a settled span. ``since`` is when the phase began (the injection, for the
+    alert deadline). ``baseline`` is this run's steady state, probe by probe, for
+    the checks whose line follows it.
     """
     started = since or time.time()
     deadline = time.monotonic() + (expectation.within_s if wait else 0)
+    baseline = baseline or {}
     first_held: dict[int, float] = {}
     last: dict[int, CheckResult] = {}
     alert_first: dict[str, float] = {}
     summary: dict[str, Value] = {}
     firing: set[str] = set()
+    polls: list[_Poll] = []
+    # A settling phase tracks every probe a later phase compares with its baseline.
+    tracked = list(scenario.summary_probes)
+    if expectation.settle is not None:
+        tracked = list(dict.fromkeys([*scenario.baseline_probes(), expectation.settle.probe]))
     while True:
         now = time.time()
         results: list[CheckResult] = []
+        values: dict[str, Value] = {}
         for index, check in enumerate(expectation.checks):
             if latch and index in last and last[index].held:
                 results.append(last[index])  # keep the evidence of the moment it held
                 continue
             value, error = measure(scenario, lab, check.probe)
-            held = check.holds(value)
+            values[check.probe] = value
+            base = baseline.get(check.probe) if check.relative_to_baseline else None
+            held = check.holds(value, base)
             if held:
                 first_held.setdefault(index, now - started)
             last[index] = CheckResult(
-                check.probe, check.condition(), value, held, first_held.get(index), error
+                check.probe,
+                check.condition(),
+                value,
+                held,
+                first_held.get(index),
+                error,
+                baseline=base,
+                threshold=check.threshold(base) if base is not None else None,
             )
             results.append(last[index])
         try:
@@ -105,10 +162,20 @@ def observe(
         for alert in firing:
             alert_first.setdefault(alert, now - started)
         results += _alert_results(expectation, firing, alert_first, elapsed_s=now - started, latch=latch)
-        for probe in scenario.summary_probes:
-            value, _ = measure(scenario, lab, probe)
+        for probe in tracked:
+            value = values[probe] if probe in values else measure(scenario, lab, probe)[0]
+            values[probe] = value
             summary[probe] = _more_extreme(summary.get(probe), value, toward_high=True) if latch else value
         ok = all(r.held for r in results)
+        settled_s = None
+        if expectation.settle is not None and not latch:
+            polls.append(_Poll(now, ok, values))
+            span = _settled(expectation, polls, now)
+            ok = span is not None
+            if span is not None:
+                # The baseline is the settled span's median, not one poll's chance value.
+                summary = {p: _median([poll.values.get(p) for poll in span]) for p in tracked}
+                settled_s = span[-1].at - span[0].at
         phase = PhaseResult(
             name=name,
             ok=ok,
@@ -116,6 +183,7 @@ def observe(
             checks=results,
             summary=dict(summary),
             firing=sorted(firing),
+            settled_s=settled_s,
         )
         if on_poll:
             on_poll(phase)
@@ -171,10 +239,23 @@ def _alert_results(
     return results
 
 
-def check_once(scenario: Scenario, lab: LabAccess, checks: list[Check]) -> list[CheckResult]:
+def check_once(
+    scenario: Scenario, lab: LabAccess, checks: list[Check], baseline: Mapping[str, Value] | None = None
+) -> list[CheckResult]:
     """Evaluate ``checks`` once, now."""
     results = []
     for check in checks:
         value, error = measure(scenario, lab, check.probe)
-        results.append(CheckResult(check.probe, check.condition(), value, check.holds(value), error=error))
+        base = (baseline or {}).get(check.probe) if check.relative_to_baseline else None
+        results.append(
+            CheckResult(
+                check.probe,
+                check.condition(),
+                value,
+                check.holds(value, base),
+                error=error,
+                baseline=base,
+                threshold=check.threshold(base) if base is not None else None,
+            )
+        )
     return results

@@ -1,4 +1,4 @@
-"""Locate PostgreSQL, Redis, Toxiproxy, Prometheus and Chromium; install what is missing on Debian."""
+"""Locate PostgreSQL, Redis, Toxiproxy, Prometheus, Chromium, stress-ng; install what is missing on Debian."""
 
 from __future__ import annotations
 
@@ -35,6 +35,8 @@ BINARIES: dict[str, Binary] = {
         Binary("prometheus", "prometheus", "apt-get install -y prometheus"),
         # Debian's own build: Playwright drives it by path, nothing is downloaded.
         Binary("chromium", "chromium", "apt-get install -y chromium"),
+        # `chaoslab repeat --busy-cores K`: a real CPU load next to the lab, to measure flakiness.
+        Binary("stress-ng", "stress-ng", "apt-get install -y stress-ng"),
         Binary(
             "toxiproxy-server",
             None,

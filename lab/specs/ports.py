@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import socket
 
-import psutil
-
 from lab.errors import EnvironmentProblem
 
 DEFAULT_PORT_BASE = 15400
@@ -55,6 +53,8 @@ class PortPlan:
 
 def port_owner(port: int) -> str:
     """Who listens on ``port``, as "name (pid N)", when we can tell."""
+    import psutil  # only when a port is taken: scenario files import this module for OFFSETS
+
     try:
         for conn in psutil.net_connections(kind="tcp"):
             if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN:

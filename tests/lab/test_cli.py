@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from lab import PROJECT_ROOT
+from lab import PROJECT_ROOT, __version__
 
 
 def chaoslab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -108,3 +112,256 @@ def test_interrupting_a_run_takes_its_lab_down(port_base: int, sig: signal.Signa
     (run_dir,) = set((state_home() / "runs").glob("*")) - runs_before
     assert processes_of_run(run_dir.name) == []
     assert "lab_down" in (run_dir / "timeline.jsonl").read_text()
+
+
+# -- scripting: pipes, JSON, conventions (issue 14) ---------------------------------------------
+
+SCENARIO_IDS = sorted(p.parent.name for p in (PROJECT_ROOT / "scenarios").glob("*/scenario.yaml"))
+
+
+@pytest.fixture
+def empty_home(lab_home: Path) -> Iterator[Path]:
+    """A state home with nothing in it (under the session's, so an unprivileged PostgreSQL could enter)."""
+    home = Path(tempfile.mkdtemp(prefix="cli-", dir=lab_home))
+    home.chmod(0o755)
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def test_list_in_an_80_column_pipe_cuts_no_id() -> None:
+    result = chaoslab("list", env={"COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert SCENARIO_IDS and all(any(f" {i} " in line for line in lines) for i in SCENARIO_IDS), result.stdout
+    assert "…" not in result.stdout
+    # Titles are not cut either: each one is on one line of the pipe.
+    assert "The Cascading Latency Spike - Database Connection Exhaustion" in result.stdout
+
+
+def test_list_json_names_every_scenario() -> None:
+    result = chaoslab("list", "--json", env={"COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    scenarios = json.loads(result.stdout)["scenarios"]
+    assert [s["id"] for s in scenarios] == SCENARIO_IDS
+    for scenario in scenarios:
+        assert set(scenario) >= {"id", "title", "chapter", "difficulty", "variants", "services"}
+        assert scenario["variants"] and all(isinstance(v, str) for v in scenario["variants"])
+
+
+def test_version() -> None:
+    result = chaoslab("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"chaoslab {__version__}"
+
+
+def test_help_names_the_environment_variables() -> None:
+    assert "CHAOSLAB_HOME" in chaoslab("--help").stdout
+    assert "CHAOSLAB_PORT_BASE" in chaoslab("start", "--help").stdout
+
+
+# (command, option, lowest valid value, highest valid value). Each command fails on its own
+# before starting anything when the value is valid (no such scenario, no lab, nothing named).
+NUMERIC_OPTIONS = [
+    (("start", "no-such-incident"), "--seed", 0, 2**32 - 1),
+    (("start", "no-such-incident"), "--port-base", 1024, 65535 - 40),
+    (("run",), "--seed", 0, 2**32 - 1),
+    (("run",), "--port-base", 1024, 65535 - 40),
+    (("gameday", "board"), "--seed", 0, 2**32 - 1),
+    (("verify",), "--wait", 0, 3600),
+    (("resolved", "a note"), "--wait", 0, 3600),
+    (("traces",), "--last", 1, 10_000),
+    (("logs", "shop"), "-n", 0, 10_000_000),
+]
+EXTREMES = ["-1", "0", "70000", str(2**63), "abc"]
+
+
+@pytest.mark.parametrize(("command", "option", "low", "high"), NUMERIC_OPTIONS)
+def test_numeric_options_reject_extremes_in_one_line(
+    command: tuple[str, ...], option: str, low: int, high: int, empty_home: Path
+) -> None:
+    for value in EXTREMES:
+        result = chaoslab(*command, option, value, env={"CHAOSLAB_HOME": str(empty_home)})
+        assert result.returncode == 2, (option, value, result.stdout + result.stderr)
+        assert "Traceback" not in result.stderr
+        if not value.lstrip("-").isdigit() or not low <= int(value) <= high:
+            assert len(result.stderr.strip().splitlines()) == 1, (option, value, result.stderr)
+            assert option in result.stderr, result.stderr
+    assert not (empty_home / "runs").exists()  # nothing started
+
+
+def test_a_bad_port_base_from_the_environment_is_one_line() -> None:
+    result = chaoslab("start", "no-such-incident", env={"CHAOSLAB_PORT_BASE": "70000"})
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "CHAOSLAB_PORT_BASE" in result.stderr and "65495" in result.stderr
+
+
+def test_an_unknown_runtime_is_refused_before_anything_starts(empty_home: Path) -> None:
+    result = chaoslab(
+        "start", "db-pool-exhaustion", "--runtime", "bogus", env={"CHAOSLAB_HOME": str(empty_home)}
+    )
+    assert_one_clear_error(result, 2, "--runtime", "bogus", "local", "docker")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not (empty_home / "runs").exists()
+
+
+def test_runs_lists_past_runs_with_their_verdict_and_times(
+    empty_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.reports.test_postmortem import fake_run
+
+    monkeypatch.setenv("CHAOSLAB_HOME", str(empty_home))
+    resolved = fake_run(empty_home)
+    unresolved = fake_run(empty_home, ack=False, resolve=False)
+    result = chaoslab("runs", "--json", env={"CHAOSLAB_HOME": str(empty_home)})
+    assert result.returncode == 0, result.stderr
+    runs = {r["id"]: r for r in json.loads(result.stdout)["runs"]}
+    assert set(runs) == {resolved.id, unresolved.id}
+    assert runs[resolved.id]["verdict"] == "verified"
+    assert (runs[resolved.id]["ttd_s"], runs[resolved.id]["ttr_s"]) == (12.0, 52.0)
+    assert runs[unresolved.id]["verdict"] == "not verified"
+    assert runs[unresolved.id]["ttd_s"] == 9.0 and runs[unresolved.id]["ttr_s"] is None
+    assert {"scenario", "seed", "variant"} <= set(runs[resolved.id])
+    table = chaoslab("runs", env={"CHAOSLAB_HOME": str(empty_home), "COLUMNS": "80"})
+    assert resolved.id in table.stdout and unresolved.id in table.stdout  # whole ids in a pipe
+    assert "not verified" in table.stdout
+
+
+def test_open_without_a_lab_lists_the_last_runs_files(
+    empty_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.reports.test_postmortem import fake_run
+
+    monkeypatch.setenv("CHAOSLAB_HOME", str(empty_home))
+    run = fake_run(empty_home)
+    env = {"CHAOSLAB_HOME": str(empty_home)}
+    listing = json.loads(chaoslab("open", "--json", env=env).stdout)
+    assert listing["run"] == run.id and listing["running"] is False
+    places = {p["name"]: p for p in listing["places"]}
+    assert "prometheus" not in places  # no lab up: no URL to offer
+    assert places["run"]["path"] == str(run.dir) and places["run"]["exists"]
+    assert chaoslab("open", "run", env=env).stdout.strip() == str(run.dir)
+    assert_one_clear_error(chaoslab("open", "report", env=env), 2, "does not exist yet", "chaoslab report")
+    assert_one_clear_error(chaoslab("open", "nothing", env=env), 2, "one of:", "traces")
+
+
+def test_the_game_day_board_as_json(empty_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.reports.test_postmortem import two_team_gameday
+
+    monkeypatch.setenv("CHAOSLAB_HOME", str(empty_home))
+    folder = two_team_gameday(empty_home, empty_home / "gd", done=False)
+    result = chaoslab("gameday", "board", str(folder.dir), "--json")
+    assert result.returncode == 0, result.stderr
+    board = json.loads(result.stdout)
+    assert board["name"] == "drill" and board["status"] == "running"
+    assert [s["team"] for s in board["standings"]] == ["red", "blue"]
+    first, later = board["incidents"][0], board["incidents"][2]
+    assert first["verified"] is True and first["ttd_s"] == 12.0
+    assert later["run_id"] is None and later["scenario"] is None  # the draw stays hidden
+
+
+@pytest.fixture
+def lab_cli(port_base: int) -> Iterator[Callable[..., subprocess.CompletedProcess[str]]]:
+    """`chaoslab ARGS` on this test's ports (tests/scenarios/conftest.py's pattern); the lab stops after."""
+
+    def run(*args: str, columns: int = 200) -> subprocess.CompletedProcess[str]:
+        return chaoslab(*args, env={"CHAOSLAB_PORT_BASE": str(port_base), "COLUMNS": str(columns)})
+
+    yield run
+    run("stop")
+
+
+@pytest.mark.integration
+def test_a_healthy_lab_answers_in_json(
+    lab_cli: Callable[..., subprocess.CompletedProcess[str]], port_base: int
+) -> None:
+    from lab.waiting import wait_until
+
+    started = lab_cli("start", "db-pool-exhaustion", "--no-fault")
+    assert started.returncode == 0, started.stderr
+    assert f"http://127.0.0.1:{port_base + 3}/graph" in started.stdout  # where Prometheus' UI is
+
+    status = json.loads(lab_cli("status", "--json").stdout)
+    assert status["healthy"] is True and status["run"]["scenario"] == "db-pool-exhaustion"
+    assert {"postgres", "shop", "prometheus"} <= {s["name"] for s in status["services"]}
+    assert {s["probe"] for s in status["signals"]} and isinstance(status["firing"], list)
+    narrow = lab_cli("status", columns=80)
+    assert narrow.returncode == 0 and "…" not in narrow.stdout
+
+    def scraped() -> bool:
+        answer = json.loads(lab_cli("query", "--json", 'up{job="shop"}').stdout)
+        return any(series["value"] == "1" for series in answer["result"])
+
+    wait_until(scraped, 60, "Prometheus to scrape the shop")
+    alerts = lab_cli("alerts", "--json")
+    assert alerts.returncode == 0
+    assert isinstance(json.loads(alerts.stdout)["alerts"], list)
+
+    # No fault, but no fix either: the feature flag is off, and verify names that check.
+    verify = lab_cli("verify", "--json")
+    assert verify.returncode == 1, verify.stderr
+    verdict = json.loads(verify.stdout)
+    assert verdict["verified"] is False and verdict["scenario"] == "db-pool-exhaustion"
+    failing = [c["label"] for c in verdict["checks"] if not c["held"]]
+    assert "feature_enabled" in failing and all(name in verify.stderr for name in failing)
+    assert {"label", "condition", "value", "held", "at_s", "error"} <= set(verdict["checks"][0])
+
+    runs = json.loads(lab_cli("runs", "--json").stdout)["runs"]
+    assert [r["verdict"] for r in runs if r["id"] == status["run"]["id"]] == ["running"]
+    assert lab_cli("open", "prometheus", "--no-browser").stdout.strip().endswith(f":{port_base + 3}/graph")
+
+
+def test_every_json_command_has_its_documented_shape() -> None:
+    import re
+
+    import typer.main
+
+    from lab.cli import app
+
+    document = (PROJECT_ROOT / "docs" / "cli-json.md").read_text()
+    for block in re.findall(r"```json\n(.*?)```", document, re.S):
+        json.loads(block)
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.main.TyperGroup)
+    with_json = [
+        name
+        for name, command in group.commands.items()
+        if any("--json" in getattr(p, "opts", []) for p in command.params)
+    ]
+    assert {"list", "status", "alerts", "query", "verify", "runs", "gameday"} <= set(with_json)
+    for name in with_json:
+        title = "gameday board" if name == "gameday" else name
+        assert re.search(rf"^## .*\b{re.escape(title)}\b", document, re.M), f"docs/cli-json.md: no `{title}`"
+
+
+HEAVY = {"redis", "psycopg", "requests", "urllib3", "locust", "flask", "matplotlib", "psutil", "toxiproxy"}
+HEAVY |= {"playwright", "docker", "numpy", "gevent", "rich.live", "lab.lifecycle", "lab.live", "lab.runtimes"}
+
+
+@pytest.mark.parametrize("args", [[], ["list"], ["list", "--json"]])
+def test_starting_up_imports_only_what_the_command_needs(args: list[str], empty_home: Path) -> None:
+    """`--help` and `list` answer at once: no client library, runtime or plotting is imported for them
+    (an empty cache: `list` validates the scenarios, the slow way)."""
+    script = (
+        "import contextlib, io, sys\n"
+        "import lab.cli\n"
+        f"args = {args!r}\n"
+        "if args:\n"
+        "    with contextlib.redirect_stdout(io.StringIO()):\n"
+        "        lab.cli.app(args, standalone_mode=False)\n"
+        "print('\\n'.join(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "CHAOSLAB_CACHE": str(empty_home)},
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stdout.split())
+    pulled = {m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY)}
+    assert not pulled, f"{' '.join(args) or 'import lab.cli'} imported {sorted(pulled)}"
+    if not args:
+        assert not {"pydantic", "yaml", "lab.scenarios"} & loaded

@@ -10,7 +10,7 @@ import yaml
 from lab.errors import UsageError
 from lab.scenarios import list_scenarios, load_scenario
 from lab.scenarios.catalog import SCENARIOS_DIR, parse_scenario
-from lab.scenarios.model import Check
+from lab.scenarios.model import Calibration, Check
 
 
 def test_every_shipped_scenario_loads() -> None:
@@ -112,6 +112,80 @@ def test_check_needs_exactly_one_condition() -> None:
         Check(probe="p", above=1, below=2)
 
 
+@pytest.mark.parametrize(
+    ("check", "baseline", "threshold"),
+    [
+        # A symptom: past the line AND k times the baseline, whichever is stricter.
+        (Check(probe="p", above=0.5, and_baseline=5), 0.02, 0.5),
+        (Check(probe="p", above=0.5, and_baseline=5), 0.2, 1.0),
+        (Check(probe="p", below=0.35, and_baseline=0.6), 0.5, 0.3),
+        # A healthy value: under the line OR within k times the baseline, whichever is looser.
+        (Check(probe="p", below=0.1, or_baseline=2), 0.03, 0.1),
+        (Check(probe="p", below=0.1, or_baseline=2), 0.08, 0.16),
+        (Check(probe="p", above=0.55, or_baseline=0.9), 0.5, 0.45),
+        # No baseline known (a lab started without one): the line alone.
+        (Check(probe="p", below=0.1, or_baseline=2), None, 0.1),
+        (Check(probe="p", above=0.5, and_baseline=5), "n/a", 0.5),
+    ],
+)
+def test_a_line_moves_with_the_runs_own_baseline(check: Check, baseline: object, threshold: float) -> None:
+    assert check.threshold(baseline) == pytest.approx(threshold)
+
+
+def test_relative_checks_judge_against_the_baseline() -> None:
+    slow_machine = 0.08  # a baseline P99 of 80 ms
+    recovered = Check(probe="p99", below=0.1, or_baseline=2)
+    assert recovered.holds(0.15, slow_machine) and not recovered.holds(0.15, 0.02)
+    symptom = Check(probe="p99", above=0.5, and_baseline=5)
+    assert not symptom.holds(0.45, slow_machine) and symptom.holds(0.45 * 2, slow_machine)
+    assert symptom.condition() == "> 0.5 and > 5x baseline"
+    assert recovered.condition() == "< 0.1 or < 2x baseline"
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"equals": 1, "or_baseline": 2}, "move an `above` or `below` line"),
+        ({"above": 1, "and_baseline": 2, "or_baseline": 2}, "not both"),
+        ({"above": 1, "and_baseline": 0}, "greater than 0"),
+    ],
+)
+def test_baseline_words_need_a_line(fields: dict, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        Check(probe="p", **fields)
+
+
+def test_every_scenario_that_settles_names_a_known_probe_and_tracks_its_relative_checks() -> None:
+    for scenario in list_scenarios():
+        settle = scenario.steady_state.settle
+        if settle is not None:
+            assert settle.probe in scenario.probes
+        relative = [
+            c.probe for c in scenario.recovery.checks + scenario.symptoms.checks if c.relative_to_baseline
+        ]
+        assert set(relative) <= set(scenario.baseline_probes()), scenario.id
+
+
+def test_no_scenario_compares_a_latency_with_a_number_tuned_to_one_machine() -> None:
+    """Latencies are judged against alert lines, the chapter's figures, or the run's baseline.
+
+    A `below` on seconds tighter than an alert line must let the baseline loosen it.
+    """
+    alert_lines = {0.25, 0.5, 1.0}
+    # The chapter's story is absolute here (each says why in its scenario file).
+    chapter_lines = {("third-party-hang", "share_pending")}
+    for scenario in list_scenarios():
+        expectations = [scenario.steady_state, scenario.symptoms, scenario.recovery]
+        expectations += [m.checks for m in scenario.mitigations]
+        for expectation in expectations:
+            for check in expectation.checks:
+                if scenario.probes[check.probe].unit != "s" or check.below is None:
+                    continue
+                if (scenario.id, check.probe) in chapter_lines:
+                    continue
+                assert check.below in alert_lines or check.or_baseline is not None, (scenario.id, check)
+
+
 def test_third_party_hang_matches_the_chapter() -> None:
     from lab.faults.release import ReleaseFault
     from lab.faults.toxic import ToxicFault
@@ -164,3 +238,17 @@ def test_a_scenario_without_fix_needs_one_in_every_variant(tmp_path: Path) -> No
         "unit-suffix": "rollback",
         "scrape-timeout": "scrape",
     }
+
+
+def test_a_calibrated_setting_follows_the_measured_speed_within_its_bounds() -> None:
+    pool_wait = Calibration(
+        probe="scan_ms", reference=100, service="shop", env="X", value=0.7, bounds=(0.5, 4.0)
+    )
+    assert pool_wait.scaled(100) == 0.7
+    assert pool_wait.scaled(200) == 1.4  # a machine half as fast drains the queue half as fast
+    assert pool_wait.scaled(10) == 0.5 and pool_wait.scaled(10_000) == 4.0
+
+
+def test_calibration_bounds_must_hold_its_value() -> None:
+    with pytest.raises(ValueError, match="must hold value"):
+        Calibration(probe="p", reference=1, service="shop", env="X", value=5, bounds=(0.5, 4.0))

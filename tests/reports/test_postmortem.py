@@ -123,26 +123,34 @@ def test_an_unresolved_unacknowledged_run_says_so(lab_home: Path) -> None:
     assert "2 hint(s) were needed (2 released by the schedule)" in text
 
 
-def test_the_board_ranks_teams_and_writes_its_files(lab_home: Path, tmp_path: Path) -> None:
-    plan_file = tmp_path / "plan.yaml"
+def two_team_gameday(home: Path, folder_dir: Path, *, done: bool) -> GameDayFolder:
+    """A game day of two teams whose first round has runs: red resolved, blue not."""
+    plan_file = folder_dir.parent / "plan.yaml"
     plan_file.write_text(
         "name: drill\nteams: [red, blue]\ntime_limit_s: 120\n"
         "rounds:\n  - incidents: [{scenario: db-pool-exhaustion, seed: 1}]\n"
         "  - incidents: [{scenario: db-pool-exhaustion}]\n"
     )
     plan = load_plan(plan_file)
-    folder = GameDayFolder(tmp_path / "gd")
+    folder = GameDayFolder(folder_dir)
     folder.dir.mkdir()
     state = folder.new_state(plan, schedule(plan), 0, 23000)
     red, blue = state.rounds[0].incidents
     for incident, run in (
-        (red, fake_run(lab_home)),
-        (blue, fake_run(lab_home, ack=False, resolve=False, hints=1)),
+        (red, fake_run(home)),
+        (blue, fake_run(home, ack=False, resolve=False, hints=1)),
     ):
-        incident.home, incident.run_id = str(lab_home), run.id
-        incident.outcome = "resolved" if incident is red else "timed out"
-    state.rounds[0].status = "done"
+        incident.home, incident.run_id = str(home), run.id
+        if done:
+            incident.outcome = "resolved" if incident is red else "timed out"
+    if done:
+        state.rounds[0].status = "done"
     folder.save(state)
+    return folder
+
+
+def test_the_board_ranks_teams_and_writes_its_files(lab_home: Path, tmp_path: Path) -> None:
+    folder = two_team_gameday(lab_home, tmp_path / "gd", done=True)
 
     rows = board_rows(folder.load())
     assert [r.score.total for r in rows[:2]] == [

@@ -83,7 +83,8 @@ def test_every_cause_of_the_restarts_gives_503s_on_checkout_and_its_fix_ends_the
     ratio = value_at(series(run, "checkout_5xx_ratio"), phase_end["symptoms"])
     print(f"{variant}: checkout 5xx ratio over the 30 s before the end of symptoms: {ratio:.1%}")
     assert 0.05 <= ratio <= 0.25, ratio
-    assert symptoms.summary["api_p99_latency"] < 0.1
+    # "API latency normal": this run's own normal, not a latency tuned to one machine.
+    assert symptoms.summary["api_p99_latency"] < max(0.1, 2 * baseline.summary["api_p99_latency"])
     assert check(symptoms, "checkout_restarts").value >= 3
     code, reason = LAST_EXIT[variant]
     last_exit = str(check(symptoms, "checkout_last_exit").value)

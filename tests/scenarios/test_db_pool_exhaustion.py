@@ -1,7 +1,8 @@
 """Case study 1 end to end: the fault shows the chapter's symptoms and the fixes restore health.
 
-The thresholds are the chapter's, written here again (not read from scenario.yaml)
-so that loosening the scenario file cannot make this test pass.
+The thresholds are the chapter's and its alert lines, written here again (not read from
+scenario.yaml) so that loosening the scenario file cannot make this test pass. Latencies are
+judged against this run's own baseline, never against a number tuned to one machine.
 """
 
 from __future__ import annotations
@@ -38,16 +39,19 @@ def test_run_reproduces_the_incident_and_the_index_fixes_it(port_base: int) -> N
     assert [p.name for p in outcome.phases] == ["baseline", "symptoms", "recovery"]
 
     baseline, symptoms, recovery = outcome.phases
-    assert baseline.summary["p99_latency"] <= 0.050
-    assert symptoms.summary["p99_latency"] >= 0.5
+    # A settled steady state under every alert line: the load at its level, not ramping up.
+    assert baseline.settled_s is not None and baseline.settled_s >= 8, baseline.settled_s
+    assert baseline.summary["p99_latency"] < 0.25
+    assert baseline.summary["throughput"] > 0
+    assert symptoms.summary["p99_latency"] >= max(0.5, 5 * baseline.summary["p99_latency"])
     assert symptoms.summary["pool_usage"] >= 0.95
-    assert symptoms.summary["error_rate_5xx"] > baseline.summary["error_rate_5xx"]
+    assert symptoms.summary["error_rate_5xx"] > max(0.01, baseline.summary["error_rate_5xx"])
     for alert in ("APIServiceP99Latency", "DatabaseConnectionPoolUsage", "HTTP5xxErrorRate"):
         fired = check(symptoms, f"alert {alert}")
         assert fired.at_s is not None and fired.at_s <= 30, (alert, fired)
     assert "Seq Scan on products" in str(check(symptoms, "category_query_plan").value)
     assert check(symptoms, "category_queries_active").value >= 1
-    assert recovery.summary["p99_latency"] <= 0.100
+    assert recovery.summary["p99_latency"] < max(0.1, 3 * baseline.summary["p99_latency"])
     assert recovery.summary["pool_usage"] <= 0.50
     assert recovery.firing == []
 
@@ -62,7 +66,8 @@ def test_turning_the_flag_off_mitigates(port_base: int) -> None:
     )
     assert outcome.ok, outcome.error or [(c.label, c.value) for p in outcome.phases for c in p.checks]
     mitigation = phase(outcome, "mitigation flag-off")
-    assert mitigation.summary["p99_latency"] <= 0.100
+    baseline_p99 = phase(outcome, "baseline").summary["p99_latency"]
+    assert mitigation.summary["p99_latency"] < max(0.1, 2 * baseline_p99)
 
 
 def test_a_bigger_pool_only_partly_helps(port_base: int) -> None:

@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
-import requests
 
 from lab.atomic import write_atomically
 from lab.runs.run import RUN_ID_ENV
@@ -54,6 +53,8 @@ LIVENESS_REASON = "Unhealthy: liveness probe failed"
 
 def check_health(check: HealthCheck) -> bool:
     """One health probe: True when the service answers as ready."""
+    import requests  # here: the CLI imports this module for its helpers, and must start fast
+
     try:
         if check.kind == "http":
             assert isinstance(check.target, str)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from lab.observability.prometheus import write_config
 from lab.setup import find_binary
 from lab.specs.catalog.base import LabContext
 from lab.specs.model import HealthCheck, Link, ServiceSpec
@@ -14,6 +13,9 @@ class Prometheus:
     name = "prometheus"
 
     def prepare(self, ctx: LabContext) -> None:
+        # Here, not at import: scenario validation reads this catalog, and must not pull an HTTP client.
+        from lab.observability.prometheus import write_config
+
         write_config(ctx)
 
     def links(self, ctx: LabContext) -> list[Link]:

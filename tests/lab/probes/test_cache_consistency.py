@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 
+import psycopg
 import pytest
+import redis
 
-from lab.probes import cache_consistency
 from lab.probes.cache_consistency import differing_fields, find_mismatches, user_id
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -68,12 +68,22 @@ class FakeRedis:
     def ttl(self, key: str) -> int:
         return 3000
 
+    def close(self) -> None:
+        pass
+
 
 class FakeDatabase:
     """Serves one snapshot of the users table per look."""
 
     def __init__(self, looks: list[dict[int, dict]]):
         self.looks, self.queries, self.ids = looks, 0, []
+
+    # A connection is its own context manager, as psycopg's is.
+    def __enter__(self) -> FakeDatabase:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
 
     def execute(self, sql: str, params: tuple) -> FakeDatabase:
         self.ids = params[0]
@@ -98,12 +108,12 @@ def test_only_entries_wrong_at_both_looks_and_unchanged_count(monkeypatch) -> No
     database = {1: row(1, 2), 2: row(2, 2), 3: row(3, 5), 4: row(4, 2)}
     redis_fake, db_fake = FakeRedis([first, second]), FakeDatabase([database, database])
 
-    @contextmanager
-    def connect(*_args, **_kwargs):
-        yield db_fake
+    def connect(*_args, **_kwargs) -> FakeDatabase:
+        return db_fake
 
-    monkeypatch.setattr(cache_consistency.redis.Redis, "from_url", lambda *_a, **_k: redis_fake)
-    monkeypatch.setattr(cache_consistency.psycopg, "connect", connect)
+    # The probe imports its clients when it runs (loading a scenario stays cheap): patch the libraries.
+    monkeypatch.setattr(redis.Redis, "from_url", lambda *_a, **_k: redis_fake)
+    monkeypatch.setattr(psycopg, "connect", connect)
     checked, mismatches = find_mismatches("redis://x", "postgresql://x", settle_s=0)
     assert checked == 6
     assert [(m.key, m.fields) for m in mismatches] == [
@@ -118,11 +128,11 @@ def test_a_consistent_cache_is_looked_at_once(monkeypatch) -> None:
     redis_fake = FakeRedis([{"user:profile:3": cached(3, 5)}])
     db_fake = FakeDatabase([{3: row(3, 5)}])
 
-    @contextmanager
-    def connect(*_args, **_kwargs):
-        yield db_fake
+    def connect(*_args, **_kwargs) -> FakeDatabase:
+        return db_fake
 
-    monkeypatch.setattr(cache_consistency.redis.Redis, "from_url", lambda *_a, **_k: redis_fake)
-    monkeypatch.setattr(cache_consistency.psycopg, "connect", connect)
+    # The probe imports its clients when it runs (loading a scenario stays cheap): patch the libraries.
+    monkeypatch.setattr(redis.Redis, "from_url", lambda *_a, **_k: redis_fake)
+    monkeypatch.setattr(psycopg, "connect", connect)
     assert find_mismatches("redis://x", "postgresql://x", settle_s=60) == (1, [])
     assert redis_fake.mgets == 1

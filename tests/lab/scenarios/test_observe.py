@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from lab.scenarios.model import Expectation
-from lab.scenarios.observe import _alert_results
+from lab.scenarios.observe import _alert_results, _Poll, _settled
 
 
 def silent(within: int | None = None) -> Expectation:
@@ -41,3 +41,36 @@ def test_without_silence_no_alert_check_is_added() -> None:
 def test_silence_and_expected_alerts_contradict() -> None:
     with pytest.raises(ValidationError, match="alerts_silent contradicts alerts_firing"):
         Expectation(within_s=60, alerts_silent=True, alerts_firing=["APIServiceP99Latency"])
+
+
+def settling(for_s: int = 10, tolerance: float = 0.1) -> Expectation:
+    return Expectation(within_s=60, settle={"probe": "rps", "for_s": for_s, "tolerance": tolerance})
+
+
+def polls(levels: list[float], ok: bool = True, every_s: float = 2.0) -> list[_Poll]:
+    return [_Poll(at=i * every_s, ok=ok, values={"rps": level}) for i, level in enumerate(levels)]
+
+
+def test_a_ramping_load_has_not_settled() -> None:
+    """A rate over a 20 s window climbs for 20 s after the users start: no baseline yet."""
+    ramp = polls([30, 40, 50, 60, 70, 80])
+    assert _settled(settling(), ramp, now=ramp[-1].at) is None
+
+
+def test_a_load_at_its_level_for_the_whole_span_has_settled() -> None:
+    steady = polls([30, 60, 84, 86, 85, 87, 86, 85])
+    span = _settled(settling(), steady, now=steady[-1].at)
+    assert span is not None and [p.values["rps"] for p in span] == [84, 86, 85, 87, 86, 85]
+
+
+def test_a_span_too_short_or_with_a_failing_check_does_not_count() -> None:
+    short = polls([85, 86])
+    assert _settled(settling(), short, now=short[-1].at) is None
+    failing = polls([85, 86, 85, 86, 85, 86])
+    failing[3].ok = False
+    assert _settled(settling(), failing, now=failing[-1].at) is None
+
+
+def test_no_traffic_is_no_steady_state() -> None:
+    idle = polls([0, 0, 0, 0, 0, 0])
+    assert _settled(settling(), idle, now=idle[-1].at) is None
