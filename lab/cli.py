@@ -889,13 +889,10 @@ def _verify(live: LiveLab, wait: int, *, as_json: bool = False) -> None:
 
 
 def _verdict_json(live: LiveLab, phase: PhaseResult) -> dict[str, Any]:
-    """`verify --json`: the verdict, then the phase as observe() returns it (`dataclasses.asdict`,
-    so fields added to PhaseResult or CheckResult come along)."""
-    import dataclasses
+    """`verify --json`: the verdict document the pytest plugin and JUnit share."""
+    from lab.reports.verdict import verdict_document
 
-    fields = dataclasses.asdict(phase)
-    fields.pop("ok", None)
-    return {"verified": phase.ok, "run": live.run.id, "scenario": live.scenario.id, **fields}
+    return verdict_document(phase, run=live.run.id, scenario=live.scenario.id)
 
 
 @app.command()

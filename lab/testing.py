@@ -14,6 +14,7 @@ from lab import lifecycle
 from lab.live import LiveLab
 from lab.probes import Value
 from lab.reports.summary import checks_table
+from lab.reports.verdict import verdict_document
 from lab.scenarios.observe import CheckResult, PhaseResult, measure, observe
 
 
@@ -24,6 +25,8 @@ class Verdict:
     ok: bool
     checks: list[CheckResult] = field(default_factory=list)
     table: str = ""
+    # The same document `chaoslab verify --json` prints (lab/reports/verdict.py).
+    document: dict = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return self.ok
@@ -77,4 +80,5 @@ class LabUnderTest(LiveLab):
         units = {probe: spec.unit for probe, spec in self.scenario.probes.items()}
         text = io.StringIO()
         Console(file=text, width=120).print(checks_table(f"{name} checks", result.checks, units))
-        return Verdict(result.ok, result.checks, text.getvalue())
+        document = verdict_document(result, run=self.run.id, scenario=self.scenario.id)
+        return Verdict(result.ok, result.checks, text.getvalue(), document)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from lab.output import to_jsonable
 from lab.reports.summary import format_value
+from lab.reports.verdict import verdict_document
 from lab.scenarios.observe import PhaseResult
 
 
@@ -72,8 +75,11 @@ def junit_tree(cases: list[ScenarioCase], suite: str = "chaoslab") -> ET.Element
             ET.SubElement(
                 element, "failure", message=f"{len(case.failing)} check(s) did not hold", type="NotRecovered"
             ).text = "\n".join(case.failing)
+        # People read the first lines; tools read the verdict documents `verify --json` prints.
+        verdicts = [verdict_document(p, run=case.run_id, scenario=case.scenario) for p in case.phases]
         ET.SubElement(element, "system-out").text = "\n".join(
-            f"{p.name}: {'ok' if p.ok else 'FAILED'} in {p.elapsed_s:.0f}s" for p in case.phases
+            [f"{p.name}: {'ok' if p.ok else 'FAILED'} in {p.elapsed_s:.0f}s" for p in case.phases]
+            + ["verdicts (JSON, as `chaoslab verify --json`):", json.dumps(to_jsonable(verdicts))]
         )
     ET.indent(root)
     return ET.ElementTree(root)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -51,3 +52,21 @@ def test_passes_failures_and_errors_read_back(tmp_path: Path) -> None:
     assert error is not None and error.get("message") == "Port 15403 is in use."
     properties = {p.get("name"): p.get("value") for p in by_name["stale-profile-cache"].iter("property")}
     assert properties == {"seed": "1", "variant": "wrong-key", "run_id": "run-b"}
+    # The verdict documents are `chaoslab verify --json`'s, baseline and threshold included.
+    out = by_name["stale-profile-cache"].find("system-out")
+    assert out is not None and out.text is not None
+    [verdict] = json.loads(out.text.splitlines()[-1])
+    assert verdict["verified"] is False and verdict["run"] == "run-b" and verdict["name"] == "symptoms"
+    assert verdict["checks"][1]["label"] == "alert HTTP5xxErrorRate" and "baseline" in verdict["checks"][1]
+
+
+def test_a_relative_check_names_its_baseline_in_the_failure(tmp_path: Path) -> None:
+    slow = CheckResult("p99_latency", "> 0.5 and > 5x baseline", 0.45, False, baseline=0.08, threshold=0.5)
+    path = write_junit(
+        tmp_path / "r.xml", [ScenarioCase("db", 1, "v", "run", 1.0, [phase("symptoms", slow)])]
+    )
+    failure = ET.parse(path).getroot().find("testsuite/testcase/failure")
+    assert failure is not None
+    assert "symptoms: p99_latency (expected > 0.5 and > 5x baseline, baseline 0.08, seen 0.45)" in (
+        failure.text or ""
+    )
