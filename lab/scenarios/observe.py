@@ -78,12 +78,20 @@ class _Poll:
     values: dict[str, Value]
 
 
-def _settled(expectation: Expectation, polls: list[_Poll], now: float) -> list[_Poll] | None:
-    """The polls of the last ``settle.for_s`` seconds when the phase has settled over them."""
+def _settled(expectation: Expectation, polls: list[_Poll]) -> list[_Poll] | None:
+    """The last polls covering ``settle.for_s`` seconds, when the phase has settled over them.
+
+    Walked back from the newest poll until the span covers the time: a slow probe (real
+    orders, a browser) makes polls seconds apart, and the span is then two or three of them.
+    """
     settle = expectation.settle
     assert settle is not None
-    span = [p for p in polls if now - p.at <= settle.for_s + POLL_S / 2]
-    if len(span) < 2 or span[-1].at - span[0].at < settle.for_s - POLL_S / 2:
+    span: list[_Poll] = []
+    for poll in reversed(polls):
+        span.insert(0, poll)
+        if len(span) >= 2 and span[-1].at - poll.at >= settle.for_s - POLL_S / 2:
+            break
+    else:
         return None
     if not all(p.ok for p in span):
         return None
@@ -170,7 +178,7 @@ def observe(
         settled_s = None
         if expectation.settle is not None and not latch:
             polls.append(_Poll(now, ok, values))
-            span = _settled(expectation, polls, now)
+            span = _settled(expectation, polls)
             ok = span is not None
             if span is not None:
                 # The baseline is the settled span's median, not one poll's chance value.
