@@ -133,7 +133,7 @@ class Calibration(Strict):
     env: str
     value: float = Field(gt=0)
     bounds: tuple[float, float]
-    samples: int = Field(default=3, ge=1, le=10)
+    samples: int = Field(default=5, ge=1, le=10)
 
     @model_validator(mode="after")
     def _bounds_hold_the_value(self) -> Calibration:
