@@ -178,8 +178,8 @@ class RunRecord:
     # Wall time of the whole run, start-up and stop included.
     seconds: float
     phases: list[PhaseRecord] = field(default_factory=list)
-    # The load the run chose (users, mix…), when the outcome says.
-    load: Any = None
+    # The settings the run sized from the machine's speed (RunOutcome.calibration).
+    calibration: list[Any] = field(default_factory=list)
     # Whether stress-ng was still running when the run ended; None without busy cores.
     busy_load_held: bool | None = None
 
@@ -196,7 +196,7 @@ _PHASE_FIELDS = {"name", "ok", "elapsed_s", "checks", "summary", "firing"}
 
 
 def record_of(outcome: RunOutcome, seconds: float, busy_load_held: bool | None = None) -> RunRecord:
-    """A run's outcome as a record; fields the outcome gains later come along in ``extra``/``load``."""
+    """A run's outcome as a record; fields the outcome gains later come along in ``extra``."""
     phases = []
     for phase in outcome.phases:
         failed = [
@@ -222,7 +222,6 @@ def record_of(outcome: RunOutcome, seconds: float, busy_load_held: bool | None =
                 extra={k: as_json_data(v) for k, v in _fields(phase).items() if k not in _PHASE_FIELDS},
             )
         )
-    load = getattr(outcome, "load", None)
     return RunRecord(
         seed=outcome.seed,
         variant=outcome.variant,
@@ -231,7 +230,7 @@ def record_of(outcome: RunOutcome, seconds: float, busy_load_held: bool | None =
         error=outcome.error,
         seconds=round(seconds, 2),
         phases=phases,
-        load=None if load is None else as_json_data(load),
+        calibration=as_json_data(outcome.calibration),
         busy_load_held=busy_load_held,
     )
 

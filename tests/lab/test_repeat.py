@@ -224,17 +224,14 @@ class CheckWithMore(CheckResult):
     confidence: float = 0.5
 
 
-@dataclass
-class OutcomeWithLoad(RunOutcome):
-    load: dict = field(default_factory=lambda: {"users": 20, "mix": {"browse": 0.7}})
-
-
-def outcome(seed: int, ok: bool = True) -> OutcomeWithLoad:
+def outcome(seed: int, ok: bool = True) -> RunOutcome:
     checks = [
         CheckWithMore("p99", "<= 0.05", 0.02, True),
         CheckWithMore("pool", "<= 0.5", float("nan"), ok, error=None if ok else "went away", confidence=0.9),
     ]
-    result = OutcomeWithLoad(scenario="s", seed=seed, variant="a", run_id=f"r{seed}")
+    result = RunOutcome(
+        scenario="s", seed=seed, variant="a", run_id=f"r{seed}", calibration=[{"env": "X", "value": 0.6}]
+    )
     result.phases.append(PhaseResult("baseline", True, 12.345, summary={"p99": 0.02}))
     result.phases.append(PhaseResult("symptoms", ok, 30.0, checks=checks, summary={"p99": 2.0}, firing=["X"]))
     return result
@@ -249,7 +246,7 @@ def test_record_of_an_outcome_carries_new_fields_along() -> None:
         "r3",
         71.23,
     )
-    assert record.load == {"users": 20, "mix": {"browse": 0.7}}
+    assert record.calibration == [{"env": "X", "value": 0.6}]
     assert [p.name for p in record.phases] == ["baseline", "symptoms"]
     assert record.phases[0].elapsed_s == 12.35 and record.phases[1].firing == ["X"]
     (failed,) = record.phases[1].failed_checks
