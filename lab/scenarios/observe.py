@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from lab.errors import LabError
 from lab.faults.base import LabAccess
 from lab.probes import Value
-from lab.scenarios.model import Check, Expectation, Scenario
+from lab.scenarios.model import Expectation, Scenario
 
 POLL_S = 2.0
 
@@ -42,7 +42,7 @@ class PhaseResult:
     # Values of the summary probes: the extreme during a fault, the last value otherwise.
     summary: dict[str, Value] = field(default_factory=dict)
     firing: list[str] = field(default_factory=list)
-    # A settled steady state: how long its span was and the settle probe's spread over it.
+    # A settled steady state: how many seconds its settled span covered.
     settled_s: float | None = None
 
 
@@ -242,28 +242,6 @@ def _alert_results(
                 condition="resolved",
                 value="firing" if alert in firing else "inactive",
                 held=alert not in firing,
-            )
-        )
-    return results
-
-
-def check_once(
-    scenario: Scenario, lab: LabAccess, checks: list[Check], baseline: Mapping[str, Value] | None = None
-) -> list[CheckResult]:
-    """Evaluate ``checks`` once, now."""
-    results = []
-    for check in checks:
-        value, error = measure(scenario, lab, check.probe)
-        base = (baseline or {}).get(check.probe) if check.relative_to_baseline else None
-        results.append(
-            CheckResult(
-                check.probe,
-                check.condition(),
-                value,
-                check.holds(value, base),
-                error=error,
-                baseline=base,
-                threshold=check.threshold(base) if base is not None else None,
             )
         )
     return results
