@@ -3,6 +3,7 @@
 #   ./chaoslab.sh demo    install everything, then `chaoslab run db-pool-exhaustion --seed 1`
 #   ./chaoslab.sh test    install everything, then lint, type-check and the whole test suite
 #   ./chaoslab.sh setup   install only (Python venv, PostgreSQL, Redis, Prometheus, Toxiproxy, Chromium)
+#   ./chaoslab.sh lock    rewrite requirements.lock and requirements-dev.lock from pyproject.toml
 #   ./chaoslab.sh ARGS    install, then `chaoslab ARGS`
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -10,12 +11,15 @@ cd "$(dirname "$0")"
 venv=.venv
 python=${PYTHON:-python3}
 
+# install [LOCK]: the venv from a lock (default requirements.lock: what the lab runs;
+# requirements-dev.lock adds the test and lint tools).
 install() {
+  local lock=${1:-requirements.lock}
   if [ ! -x "$venv/bin/python" ]; then
     "$python" -m venv "$venv"
   fi
-  # The lock pins the whole dependency tree; the project itself goes in editable, without deps.
-  "$venv/bin/pip" install -q --disable-pip-version-check -r requirements.lock
+  # The lock pins the whole dependency tree with hashes; the project goes in editable, without deps.
+  "$venv/bin/pip" install -q --disable-pip-version-check --require-hashes -r "$lock"
   "$venv/bin/pip" install -q --disable-pip-version-check --no-deps -e .
   # PostgreSQL, Redis, Prometheus, Chromium from Debian; Toxiproxy built with `go install` (pinned).
   "$venv/bin/python" -m lab.setup
@@ -31,8 +35,22 @@ case "$command" in
     shift
     exec "$venv/bin/chaoslab" run db-pool-exhaustion --seed 1 "$@"
     ;;
+  lock)
+    install requirements-dev.lock
+    # Only wheels: the offline app image installs the same files with the same hashes, and a
+    # wheel built here from an sdist would not match. An existing lock keeps its versions;
+    # `./chaoslab.sh lock --upgrade` moves them.
+    shift
+    for set in runtime dev; do
+      if [ "$set" = runtime ]; then out=requirements.lock extras=(--extra docker --extra browser)
+      else out=requirements-dev.lock extras=(--all-extras); fi
+      "$venv/bin/uv" pip compile pyproject.toml "${extras[@]}" --python-version 3.11 \
+        --only-binary :all: --generate-hashes --custom-compile-command "./chaoslab.sh lock" \
+        --quiet -o "$out" "$@"
+    done
+    ;;
   test)
-    install
+    install requirements-dev.lock
     # The docker-marked tests run the lab in containers: an engine, and the offline images.
     "$venv/bin/python" -m lab.setup --docker
     shift

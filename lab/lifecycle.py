@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lab import PROJECT_ROOT, releases
+from lab.atomic import check_writable
+from lab.disk.budget import budget_bytes
 from lab.errors import EnvironmentProblem, LabError, UsageError
 from lab.faults import FaultStep
 from lab.live import LiveLab
@@ -16,10 +18,19 @@ from lab.probes import Value
 from lab.releases import create_working_copy
 from lab.runs import Run, Timeline, current_run, require_current_run
 from lab.runs.metrics import try_export
-from lab.runs.run import clear_current, mark_current
+from lab.runs.run import clear_current, mark_current, state_home
+from lab.runs.session import (
+    DEFAULT_SESSION,
+    Session,
+    check_length,
+    format_length,
+    parse_length,
+    session_of,
+    write_session,
+)
 from lab.runtimes import RUNTIMES, runtime_for
 from lab.scenarios import Scenario, load_scenario
-from lab.scenarios.model import Expectation
+from lab.scenarios.model import Expectation, Mitigation
 from lab.scenarios.observe import PhaseResult, measure, observe
 from lab.specs.catalog import DEFINITIONS
 from lab.specs.ports import DEFAULT_PORT_BASE, OFFSETS, PortPlan, ensure_free
@@ -56,11 +67,18 @@ def start_lab(
     port_base: int | None = None,
     runtime: str = "local",
     owner_pid: int | None = None,
+    session_s: int | None = None,
     echo: Echo = print,
 ) -> LiveLab:
-    """Create a run, prepare every service's files and bring the lab up healthy."""
+    """Create a run, prepare every service's files and bring the lab up healthy.
+
+    The lab takes itself down ``session_s`` seconds after this call (default: DEFAULT_SESSION).
+    """
     if runtime not in RUNTIMES:
         raise UsageError(f"Unknown runtime {runtime!r}.", hint=f"use one of: {', '.join(RUNTIMES)}.")
+    length_s = check_length(session_s) if session_s is not None else parse_length(DEFAULT_SESSION)
+    check_writable(state_home())  # a full or read-only home says so before anything starts
+    budget_bytes()  # a malformed $CHAOSLAB_DISK_BUDGET too: the template step would find it late
     existing = current_run()
     if existing is not None:
         states = runtime_for(existing).status().values()
@@ -83,8 +101,19 @@ def start_lab(
         root=PROJECT_ROOT,
     )
     mark_current(run)
+    # Before the first `up`: the supervisor (or watcher) reads the session's end when it starts.
+    session = Session.starting_now(length_s)
+    write_session(run, session)
     timeline = Timeline(run.timeline_path)
-    timeline.record("lab_starting", scenario=scenario.id, seed=seed, variant=variant.id, runtime=runtime)
+    timeline.record(
+        "lab_starting",
+        scenario=scenario.id,
+        seed=seed,
+        variant=variant.id,
+        runtime=runtime,
+        session_s=length_s,
+        ends_at=session.ends_at,
+    )
     live = LiveLab(run, scenario, _runtime(run, owner_pid))
     started = time.monotonic()
     try:
@@ -148,16 +177,45 @@ def calibrate(live: LiveLab, echo: Echo = print) -> list[dict]:
 
 
 def start_load(live: LiveLab) -> None:
-    """Start the scenario's simulated users (bounded in time and requests)."""
+    """Start the scenario's simulated users, bounded by the session's end (and a request cap)."""
     live.run.write_state(load_on=True)
     live.apply()
     plan = live.scenario.load
+    session = session_of(live.run)
     Timeline(live.run.timeline_path).record(
         "load_started",
         users=plan.users,
-        max_seconds=plan.max_seconds,
-        max_requests=plan.max_requests,
+        until=session.ends_at if session else None,
+        max_seconds=None if session else plan.max_seconds,
+        max_requests=plan.requests_cap(session.length_s if session else plan.max_seconds),
     )
+
+
+def load_bound(live: LiveLab) -> str:
+    """When the load stops by itself, for people: with the session, or after the plan's time."""
+    session = session_of(live.run)
+    if session is None:
+        return f"stops by itself after {live.scenario.load.max_seconds}s"
+    return f"until the session ends, in {format_length(session.left_s())}"
+
+
+def extend_session(live: LiveLab, by_s: int) -> Session:
+    """Move the session's end ``by_s`` later, the load's bound with it; the new session."""
+    session = session_of(live.run)
+    if session is None:
+        raise UsageError(
+            f"Run {live.run.id} was started before sessions had an end: there is nothing to extend.",
+            hint="it runs until `chaoslab stop`.",
+        )
+    extended = session.extended(by_s)
+    write_session(live.run, extended)
+    Timeline(live.run.timeline_path).record(
+        "session_extended", by_s=by_s, ends_at=extended.ends_at, length_s=round(extended.length_s)
+    )
+    # A new spec for the load (its end moved): the runtime restarts it re-armed, and the
+    # supervisor rereads the session on the same reload; the docker watcher polls it.
+    live.apply()
+    return extended
 
 
 def measure_baseline(live: LiveLab, echo: Echo = print, *, warm_up: bool = True) -> PhaseResult:
@@ -200,8 +258,7 @@ def start_incident(
     still gets an incident, with a warning); ``run_scenario`` and tests stop there instead.
     """
     start_load(live)
-    plan = live.scenario.load
-    echo(f"load on: {plan.users} simulated users (stops by itself after {plan.max_seconds}s)")
+    echo(f"load on: {live.scenario.load.users} simulated users ({load_bound(live)})")
     baseline = measure_baseline(live, echo)
     if fault and (baseline.ok or despite_baseline):
         echo(f"injecting the fault ({live.run.info.variant})")
@@ -359,6 +416,17 @@ class RunOutcome:
         return self.error is None and bool(self.phases) and all(p.ok for p in self.phases)
 
 
+def find_mitigation(scenario: Scenario, mitigation: str) -> Mitigation:
+    """The scenario's mitigation of that id; checked before a lab starts, not after its symptoms."""
+    chosen = {m.id: m for m in scenario.mitigations}.get(mitigation)
+    if chosen is None:
+        known = ", ".join(m.id for m in scenario.mitigations) or "none"
+        raise UsageError(
+            f"Scenario {scenario.id} has no mitigation {mitigation!r}.", hint=f"its mitigations: {known}."
+        )
+    return chosen
+
+
 def run_scenario(
     scenario: Scenario,
     *,
@@ -369,6 +437,8 @@ def run_scenario(
     echo: Echo = print,
 ) -> RunOutcome:
     """Up, baseline, inject, symptoms, fix (or a mitigation), recovery, down."""
+    if mitigation is not None:
+        find_mitigation(scenario, mitigation)
     live = start_lab(
         scenario, seed=seed, port_base=port_base, runtime=runtime, owner_pid=os.getpid(), echo=echo
     )
@@ -399,9 +469,7 @@ def run_scenario(
             return outcome
         since = time.time()
         if mitigation:
-            chosen = {m.id: m for m in scenario.mitigations}.get(mitigation)
-            if chosen is None:
-                raise UsageError(f"Scenario {scenario.id} has no mitigation {mitigation!r}.")
+            chosen = find_mitigation(scenario, mitigation)
             echo(f"applying mitigation {mitigation}: {chosen.description}")
             apply_mitigation(live, mitigation)
             phase(f"mitigation {mitigation}", chosen.checks, latch=False, since=since)

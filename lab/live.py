@@ -8,6 +8,7 @@ from pathlib import Path
 from lab.flags import FlagStore
 from lab.observability.prometheus import PrometheusClient, write_config
 from lab.runs import Run
+from lab.runs.session import session_in
 from lab.runtimes import Runtime, ServiceStatus, runtime_for
 from lab.runtimes.base import ServiceAction
 from lab.runtimes.local.supervisor import start_order
@@ -95,6 +96,7 @@ class LiveLab:
             load=self.scenario.load,
             env_overrides=state.get("env_overrides", {}),
             scrape_overrides=state.get("scrape_overrides", {}),
+            session=session_in(state),
         )
 
     def specs(self) -> list[ServiceSpec]:

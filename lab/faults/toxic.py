@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
-from lab.calls import HTTP_TIMEOUT_S, QUOTED_CHARS, http, json_body
+from lab.calls import HTTP_TIMEOUT_S, QUOTED_CHARS, HttpAnswer, http, json_body
 from lab.errors import EnvironmentProblem, UsageError
 from lab.faults.base import Fault, LabAccess
-
-if TYPE_CHECKING:
-    import requests
 
 
 class ToxiproxyApi:
@@ -26,7 +23,7 @@ class ToxiproxyApi:
         self.url = url.rstrip("/")
         self.timeout_s = timeout_s
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _call(self, method: str, path: str, **kwargs: Any) -> HttpAnswer:
         return http(method, f"{self.url}{path}", service="Toxiproxy", timeout_s=self.timeout_s, **kwargs)
 
     def proxy(self, name: str) -> dict[str, Any] | None:
@@ -57,10 +54,10 @@ class ToxiproxyApi:
         self._expect(self._call("DELETE", f"/proxies/{proxy}/toxics/{name}"), 204, 404)
 
     @staticmethod
-    def _expect(response: requests.Response, *codes: int) -> None:
+    def _expect(response: HttpAnswer, *codes: int) -> None:
         if response.status_code not in codes:
             raise EnvironmentProblem(
-                f"Toxiproxy answered {response.request.method} {response.url} with HTTP "
+                f"Toxiproxy answered {response.method} {response.url} with HTTP "
                 f"{response.status_code}: {response.text.strip()[:QUOTED_CHARS]!r}.",
                 hint="`chaoslab logs toxiproxy` says why.",
             )

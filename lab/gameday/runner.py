@@ -20,9 +20,18 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from lab.atomic import make_folder
 from lab.errors import LabError, UsageError
 from lab.gameday.plan import load_plan, schedule
-from lab.gameday.state import GameDayFolder, GameDayState, IncidentState, Outcome, RoundState, gamedays_dir
+from lab.gameday.state import (
+    PORT_STRIDE,
+    GameDayFolder,
+    GameDayState,
+    IncidentState,
+    Outcome,
+    RoundState,
+    gamedays_dir,
+)
 from lab.lifecycle import (
     default_port_base,
     inject,
@@ -42,6 +51,9 @@ from lab.scenarios import Scenario, load_scenario
 
 Echo = Callable[[str], None]
 POLL_S = 1.0
+# A lab's session outlasts its round: every team's lab starts, warms up and measures its
+# baseline before the round's clock (from the injection) runs; the round ends its labs itself.
+SESSION_MARGIN_S = 30 * 60
 
 
 @contextmanager
@@ -58,6 +70,10 @@ def team_home(home: Path | str) -> Iterator[None]:
             os.environ["CHAOSLAB_HOME"] = previous
 
 
+# The highest TCP port: every team's block of PORT_STRIDE ports must end below it.
+PORT_MAX = 65535
+
+
 def team_command(incident: IncidentState) -> str:
     """The line a team copies to act on its lab."""
     return f"CHAOSLAB_HOME={incident.home} chaoslab status"
@@ -71,7 +87,9 @@ def prepare_gameday(
     chosen_seed = plan.seed if seed is None else seed
     rounds = schedule(plan, chosen_seed)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    folder = GameDayFolder((directory or gamedays_dir() / f"{stamp}-{plan.name}").resolve())
+    folder = GameDayFolder(
+        make_folder((directory or gamedays_dir() / f"{stamp}-{plan.name}").resolve(), "the game-day folder")
+    )
     if folder.state_path.exists():
         raise UsageError(
             f"{folder.dir} already holds a game day.", hint="pick another --dir, or leave it out."
@@ -88,6 +106,12 @@ def prepare_gameday(
         )
     base = port_base or plan.port_base or default_port_base()
     state = folder.new_state(plan, rounds, chosen_seed, base)
+    last = max(i.port_base for r in state.rounds for i in r.incidents) + PORT_STRIDE
+    if last > PORT_MAX:
+        raise UsageError(
+            f"Port base {base} leaves no room for every team: the last lab would use ports up to {last}.",
+            hint=f"a port base of at most {PORT_MAX - (last - base)} fits this plan's teams and incidents.",
+        )
     ensure_traversable(folder.dir)
     for home in sorted({i.home for r in state.rounds for i in r.incidents}):
         ensure_traversable(Path(home))
@@ -130,6 +154,7 @@ def _play_round(folder: GameDayFolder, state: GameDayState, round_: RoundState, 
                         seed=incident.seed,
                         port_base=incident.port_base,
                         owner_pid=os.getpid(),
+                        session_s=round_.time_limit_s + SESSION_MARGIN_S,
                         echo=lambda _: None,
                     )
                 except LabError as exc:

@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from lab.atomic import write_atomically
+from lab.atomic import read_json_model, write_atomically
 from lab.errors import UsageError
 from lab.gameday.plan import Plan, RoundPlan
 from lab.runs import Run
@@ -97,8 +97,14 @@ class GameDayFolder:
     def load(self) -> GameDayState:
         """The game day's progress, or an error naming the folder."""
         try:
-            return GameDayState.model_validate_json(self.state_path.read_text())
-        except FileNotFoundError:
+            return read_json_model(
+                self.state_path,
+                GameDayState,
+                "the game day's progress file",
+                f"the board cannot be rebuilt without it: delete the folder (`rm -r {self.dir}`) "
+                "and run the plan again, or restore gameday.json from a copy.",
+            )
+        except (FileNotFoundError, NotADirectoryError):
             raise UsageError(
                 f"{self.dir} is not a game-day folder (no gameday.json in it).",
                 hint="pass the folder `chaoslab gameday PLAN.yaml` printed, or leave it out for the latest.",

@@ -5,7 +5,7 @@ errors and its frozen overlays happen for real and reach the frontend's error
 reports (`frontend_client_errors_total`). One line of JSON per visit goes to the
 log (`chaoslab logs visitors`). Bounded in time and in visits, seeded pauses.
 
-Run as ``python -m lab.load.visitors --url URL --seed N --max-seconds S``.
+Run as ``python -m lab.load.visitors --url URL --seed N --max-seconds S [--until EPOCH]``.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--max-seconds", type=float, default=1800)
     parser.add_argument("--max-visits", type=int, default=2000)
+    # The lab session's end, epoch seconds: the visitors leave with the rest of the load.
+    parser.add_argument("--until", type=float, default=None)
     # A person stares at a spinner for about a minute, then gives up and reloads.
     parser.add_argument("--patience-s", type=float, default=60)
     args = parser.parse_args(argv)
@@ -39,6 +41,8 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     rng = random.Random(args.seed)
     deadline = time.monotonic() + args.max_seconds
+    if args.until is not None:
+        deadline = min(deadline, time.monotonic() + args.until - time.time())
     with sync_playwright() as playwright:
         browser = launch(playwright)
         try:

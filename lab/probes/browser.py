@@ -164,6 +164,9 @@ def visit(
 
 def run_journey(url: str, *, share_timeout_s: float, other_wait_s: float) -> Journey:
     """One visit in a browser launched for it (and closed after, whatever happens)."""
+    from lab.setup.extras import import_extra
+
+    import_extra("playwright.sync_api", extra="browser", needed_by="The browser probe")
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 

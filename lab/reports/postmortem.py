@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from lab import __version__
-from lab.atomic import write_atomically
+from lab.atomic import check_writable, make_folder, write_atomically
 from lab.observability.rules import ALERT_RULES
 from lab.reports.document import Block, Bullets, Heading, Image, Paragraph, Table, to_html, to_markdown
 from lab.reports.graphs import Threshold, alerts_graph, moments, signal_graph
@@ -31,6 +31,9 @@ from lab.reports.timings import Timings, compute_timings, format_duration
 from lab.runs import Run, Timeline
 from lab.runs.metrics import RunMetrics, Series, read_metrics
 from lab.scenarios import Scenario, load_scenario
+
+# A draft, its page and a few PNG graphs: a report needs about a megabyte.
+MIN_REPORT_BYTES = 2 * 1024 * 1024
 
 # Supervisor chatter that says nothing about the incident.
 QUIET_EVENTS = {
@@ -133,6 +136,11 @@ EVENT_LINES: dict[str, Callable[[dict[str, Any]], str]] = {
     "service_unhealthy": lambda e: f"{e.get('service')} became unhealthy",
     "metrics_not_exported": lambda e: f"metrics could not be exported: {e.get('reason')}",
     "lab_down": lambda e: "lab down",
+    "session_ending": lambda e: f"the session ends in {format_duration(e.get('left_s'))} (warning)",
+    "session_extended": lambda e: f"session extended by {format_duration(e.get('by_s'))}",
+    "session_ended": lambda e: (
+        f"**session over** after {format_duration(e.get('length_s'))}: the lab took itself down"
+    ),
 }
 
 
@@ -433,12 +441,13 @@ def write_postmortem(run: Run, out_dir: Path | None = None, *, force: bool = Fal
     """
     scenario = load_scenario(run.info.scenario)
     out = out_dir or run.dir / "report"
-    out.mkdir(parents=True, exist_ok=True)
+    # Checked before any file is written: a full or read-only disk leaves no half a report.
+    check_writable(make_folder(out, "the report folder"), needed=MIN_REPORT_BYTES)
     blocks, graphs = build_postmortem(run, scenario, out)
     draft = out / DRAFT_NAME
     write_atomically(draft, to_markdown(blocks))
     copy = out / TEAM_COPY_NAME
     kept, backup = _refresh_team_copy(draft, copy, force=force)
     page = out / "postmortem.html"
-    page.write_text(to_html(blocks, title=f"Post-mortem: {scenario.title}", base_dir=out))
+    write_atomically(page, to_html(blocks, title=f"Post-mortem: {scenario.title}", base_dir=out))
     return ReportFiles(draft, page, graphs, copy, team_copy_kept=kept, backup=backup)

@@ -84,13 +84,17 @@ def _rounded(seconds: float | None) -> float | None:
 
 
 def past_runs() -> list[RunSummary]:
-    """Every run of the state home, oldest first (a folder without a readable run.json is skipped)."""
+    """Every run of the state home, oldest first; a garbled run.json or timeline is an error naming it.
+
+    run.json is written whole (lab/atomic.py), so a broken one is damage to repair, not a run
+    being created: the error says which folder to delete.
+    """
     active = current_run()
     found = []
     for info_file in (state_home() / "runs").glob("*/run.json"):
         try:
             run = Run.at(info_file.parent)
             found.append(summarize(run, running=active is not None and active.id == run.id))
-        except (UsageError, ValueError):
-            continue  # a run folder being created (a line half written), or not one of ours
+        except UsageError:
+            continue  # a folder that is not a run folder (no run.json any more)
     return sorted(found, key=lambda r: (r.created_at, r.id))

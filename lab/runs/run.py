@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -13,10 +15,19 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from lab.atomic import write_atomically
+from lab.atomic import (
+    CorruptStateFile,
+    check_writable,
+    disk_problem,
+    read_json_file,
+    read_json_model,
+    write_atomically,
+)
 from lab.errors import EnvironmentProblem, UsageError
 
 RUN_ID_ENV = "CHAOSLAB_RUN_ID"
+# What `Run.create` names runs (stamp, scenario id, 4 hex digits): a run id is never a path.
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 
 
 def state_home() -> Path:
@@ -133,8 +144,7 @@ class Run:
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         run_id = f"{stamp}-{scenario}-{secrets.token_hex(2)}"
         home = state_home()
-        ensure_traversable(home)
-        ensure_traversable(home / "runs")
+        check_writable(home)
         directory = home / "runs" / run_id
         info = RunInfo(
             id=run_id,
@@ -147,18 +157,33 @@ class Run:
             project_root=str(root),
         )
         run = cls(directory, info)
-        ensure_traversable(directory)
-        for sub in (run.logs_dir, run.data_dir, run.config_dir, run.traces_dir):
-            sub.mkdir(exist_ok=True)
-            if os.geteuid() == 0:
-                sub.chmod(0o755)
-        (directory / "run.json").write_text(info.model_dump_json(indent=2))
+        try:
+            ensure_traversable(home)
+            ensure_traversable(home / "runs")
+            ensure_traversable(directory)
+            for sub in (run.logs_dir, run.data_dir, run.config_dir, run.traces_dir):
+                sub.mkdir(exist_ok=True)
+                if os.geteuid() == 0:
+                    sub.chmod(0o755)
+            write_atomically(directory / "run.json", info.model_dump_json(indent=2))
+        except OSError as exc:
+            # A disk that filled up between the check and here: no half-made run folder stays.
+            shutil.rmtree(directory, ignore_errors=True)
+            raise disk_problem(exc, home) or exc from None
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
         return run
 
     @classmethod
     def load(cls, run_id: str) -> Run:
         """Open an existing run by id."""
         directory = state_home() / "runs" / run_id
+        if not RUN_ID.fullmatch(run_id):
+            raise UsageError(
+                f"{run_id!r} is not a run id (ids look like 20260101-120000-db-pool-exhaustion-1a2b).",
+                hint="`chaoslab runs` lists them; a run folder's path works too.",
+            )
         try:
             return cls.at(directory)
         except UsageError:
@@ -171,7 +196,12 @@ class Run:
     def at(cls, directory: Path) -> Run:
         """Open the run in ``directory`` (a game day keeps runs under several state homes)."""
         try:
-            info = RunInfo.model_validate_json((directory / "run.json").read_text())
+            info = read_json_model(
+                directory / "run.json",
+                RunInfo,
+                "the run record",
+                f"that run cannot be opened any more: delete its folder (`rm -r {directory}`).",
+            )
         except (FileNotFoundError, NotADirectoryError):
             raise UsageError(
                 f"{directory} is not a run folder (no run.json in it).",
@@ -181,10 +211,16 @@ class Run:
 
     def read_state(self) -> dict:
         """The lab-level state (phase, fault, hints shown), kept between CLI calls."""
+        recover = f"delete it (`rm {self.state_path}`): the phase and hints shown start over, the run stays."
         try:
-            return json.loads(self.state_path.read_text())
+            state = read_json_file(self.state_path, "the lab state", recover)
         except FileNotFoundError:
             return {}
+        if not isinstance(state, dict):
+            raise CorruptStateFile(
+                f"The lab state {self.state_path} is unreadable (not a JSON object).", hint=recover
+            )
+        return state
 
     def write_state(self, **updates: object) -> dict:
         """Merge ``updates`` into state.json atomically."""
@@ -204,26 +240,54 @@ def _current_pointer() -> Path:
 
 def mark_current(run: Run) -> None:
     """Record ``run`` as the home's active lab."""
-    _current_pointer().write_text(run.id)
+    write_atomically(_current_pointer(), run.id)
+
+
+def _pointed_run_id() -> str | None:
+    """The run id in the current-run pointer, or an error saying how to clear a garbled one."""
+    pointer = _current_pointer()
+    recover = f"delete it (`rm -r {pointer}`): it only says which run is active."
+    try:
+        raw = pointer.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        reason = "not a file" if isinstance(exc, IsADirectoryError) else exc.strerror or type(exc).__name__
+        raise CorruptStateFile(
+            f"The current-run pointer {pointer} is unreadable ({reason}).", hint=recover
+        ) from None
+    try:
+        run_id = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        run_id = ""
+    if not RUN_ID.fullmatch(run_id):
+        raise CorruptStateFile(
+            f"The current-run pointer {pointer} is unreadable (it holds no run id).", hint=recover
+        )
+    return run_id
 
 
 def clear_current(run: Run) -> None:
     """Forget the active lab if it is ``run``."""
-    pointer = _current_pointer()
-    if pointer.exists() and pointer.read_text().strip() == run.id:
-        pointer.unlink()
+    try:
+        pointed = _pointed_run_id()
+    except CorruptStateFile:
+        pointed = run.id  # a garbled pointer points at nothing else: it goes with this run
+    if pointed == run.id:
+        _current_pointer().unlink(missing_ok=True)
 
 
 def current_run() -> Run | None:
     """The active lab of this state home, if any."""
-    pointer = _current_pointer()
-    if not pointer.exists():
+    run_id = _pointed_run_id()
+    if run_id is None:
         return None
-    run_id = pointer.read_text().strip()
     try:
         return Run.load(run_id)
     except UsageError:
-        pointer.unlink(missing_ok=True)
+        # A pointer to a run folder that is gone: nothing runs. A read-only home keeps it, harmlessly.
+        with contextlib.suppress(OSError):
+            _current_pointer().unlink(missing_ok=True)
         return None
 
 
@@ -231,6 +295,10 @@ def require_current_run() -> Run:
     """The active lab, or a usage error telling how to start one."""
     run = current_run()
     if run is None:
+        from lab.runs.session import ended_session_notice
+
+        if notice := ended_session_notice():  # a lab that took itself down says so
+            raise notice
         raise UsageError(
             "No lab is running.",
             hint="start one with `chaoslab start db-pool-exhaustion` (see `chaoslab list`).",

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import psutil
 
@@ -58,10 +59,29 @@ class DetachedProcess:
         if pid is not None:
             os.kill(pid, signal.SIGTERM)
             try:
-                psutil.Process(pid).wait(timeout=timeout_s)
+                _wait_exited(psutil.Process(pid), timeout_s)
             except psutil.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
             except psutil.NoSuchProcess:
                 pass
         self.pid_file.unlink(missing_ok=True)
+
+
+def _wait_exited(proc: psutil.Process, timeout_s: float) -> None:
+    """Until ``proc`` has exited; reaped if it is our child, a zombie if another process's.
+
+    The session's takedown stops a supervisor that another process started (a `chaoslab run`,
+    a test): its exit leaves a zombie until that parent waits, and psutil's wait would wait on
+    it for the whole timeout.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with contextlib.suppress(psutil.TimeoutExpired, ChildProcessError):
+            proc.wait(timeout=0)  # reaps our own child; raises NoSuchProcess once it is gone
+            return
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return
+        if time.monotonic() >= deadline:
+            raise psutil.TimeoutExpired(timeout_s, proc.pid)
+        time.sleep(0.1)

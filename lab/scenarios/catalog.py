@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,12 +38,22 @@ def _line_of(node: yaml.Node, loc: tuple[int | str, ...]) -> int:
 M = TypeVar("M", bound=BaseModel)
 
 
+# A scenario id is a folder name under scenarios/, never a path (and never 5,000 characters).
+SCENARIO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
 def load_validated(path: Path, model: type[M], *, what: str, hint: str) -> M:
     """Read a YAML file into ``model``; any problem is one error naming the file, line and field."""
     try:
         text = path.read_text()
     except FileNotFoundError:
-        raise UsageError(f"{path}: no such {what} file.") from None
+        raise UsageError(f"{str(path)!r}: no such {what} file.") from None
+    except IsADirectoryError:
+        raise UsageError(f"{str(path)!r} is a folder, not a {what} file.") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{str(path)!r} is not a {what} file (not text).", hint=hint) from None
+    except OSError as exc:
+        raise UsageError(f"Cannot read the {what} file {str(path)!r}: {exc.strerror}.") from None
     try:
         # libyaml when built in (~10x faster); the node tree with line numbers only on a problem.
         data: Any = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -85,7 +96,7 @@ def list_scenarios() -> list[Scenario]:
 def load_scenario(scenario_id: str) -> Scenario:
     """The scenario with this id, or an error listing the known ones."""
     path = SCENARIOS_DIR / scenario_id / "scenario.yaml"
-    if not path.exists():
+    if not SCENARIO_ID.fullmatch(scenario_id) or not path.exists():
         known = sorted(p.parent.name for p in SCENARIOS_DIR.glob("*/scenario.yaml"))
         raise UsageError(
             f"Unknown scenario {scenario_id!r}.",

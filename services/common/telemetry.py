@@ -24,6 +24,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExport
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from services.common.rotating_file import SizeCappedFile, traces_cap_bytes
+
 # Semconv-recommended boundaries: they resolve both a 5 ms baseline and a 500 ms+ incident.
 HTTP_DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
 HTTP_DURATION_LABELS = {"http.request.method", "http.response.status_code", "http.route", "url.scheme"}
@@ -87,7 +89,8 @@ def _install_providers(service_name: str, duration_buckets: tuple[float, ...]) -
         traces_path = os.environ.get("CHAOSLAB_TRACES_FILE")
         if traces_path:
             exporter = ConsoleSpanExporter(
-                out=open(traces_path, "a", encoding="utf-8"),  # noqa: SIM115 - lives with the process
+                # Capped: under load spans grow 7-40 MB a minute (services/common/rotating_file.py).
+                out=SizeCappedFile(traces_path, traces_cap_bytes()),  # type: ignore[arg-type]
                 formatter=lambda span: span.to_json(indent=None) + "\n",
             )
             tracer_provider.add_span_processor(BatchSpanProcessor(exporter))

@@ -159,34 +159,7 @@ def test_help_names_the_environment_variables() -> None:
     assert "CHAOSLAB_PORT_BASE" in chaoslab("start", "--help").stdout
 
 
-# (command, option, lowest valid value, highest valid value). Each command fails on its own
-# before starting anything when the value is valid (no such scenario, no lab, nothing named).
-NUMERIC_OPTIONS = [
-    (("start", "no-such-incident"), "--seed", 0, 2**32 - 1),
-    (("start", "no-such-incident"), "--port-base", 1024, 65535 - 40),
-    (("run",), "--seed", 0, 2**32 - 1),
-    (("run",), "--port-base", 1024, 65535 - 40),
-    (("gameday", "board"), "--seed", 0, 2**32 - 1),
-    (("verify",), "--wait", 0, 3600),
-    (("resolved", "a note"), "--wait", 0, 3600),
-    (("traces",), "--last", 1, 10_000),
-    (("logs", "shop"), "-n", 0, 10_000_000),
-]
-EXTREMES = ["-1", "0", "70000", str(2**63), "abc"]
-
-
-@pytest.mark.parametrize(("command", "option", "low", "high"), NUMERIC_OPTIONS)
-def test_numeric_options_reject_extremes_in_one_line(
-    command: tuple[str, ...], option: str, low: int, high: int, empty_home: Path
-) -> None:
-    for value in EXTREMES:
-        result = chaoslab(*command, option, value, env={"CHAOSLAB_HOME": str(empty_home)})
-        assert result.returncode == 2, (option, value, result.stdout + result.stderr)
-        assert "Traceback" not in result.stderr
-        if not value.lstrip("-").isdigit() or not low <= int(value) <= high:
-            assert len(result.stderr.strip().splitlines()) == 1, (option, value, result.stderr)
-            assert option in result.stderr, result.stderr
-    assert not (empty_home / "runs").exists()  # nothing started
+# Extreme values of every numeric option: tests/lab/test_cli_fuzz.py (every command, one process).
 
 
 def test_a_bad_port_base_from_the_environment_is_one_line() -> None:
@@ -309,6 +282,43 @@ def test_a_healthy_lab_answers_in_json(
     runs = json.loads(lab_cli("runs", "--json").stdout)["runs"]
     assert [r["verdict"] for r in runs if r["id"] == status["run"]["id"]] == ["running"]
     assert lab_cli("open", "prometheus", "--no-browser").stdout.strip().endswith(f":{port_base + 3}/graph")
+
+    # Every command answers with the top-level keys of its example in docs/cli-json.md.
+    documented = documented_json_keys()
+    answers = {
+        name: lab_cli(*name.split(), "--json") for name in ("hint", "flags", "targets", "env", "report")
+    }
+    answers |= {"open": lab_cli("open", "--json", "--no-browser"), "list": lab_cli("list", "--json")}
+    answers |= {"resolved": lab_cli("resolved", "--json"), "verify": verify, "alerts": alerts}
+    wait_until(lambda: lab_cli("traces", "--json", "--last", "1").returncode == 0, 30, "a complete trace")
+    answers["traces"] = lab_cli("traces", "--json", "--last", "1")
+    for name, answer in answers.items():
+        assert answer.returncode in (0, 1), f"{name}: {answer.stderr}"
+        assert set(json.loads(answer.stdout)) == documented[name], f"`{name} --json` differs from its docs"
+    assert set(status) == documented["status"] and set(runs[0]) <= set(documented_runs_entry())
+
+
+def documented_json_keys() -> dict[str, set[str]]:
+    """Top-level keys of the first example under each `## command` heading of docs/cli-json.md."""
+    import re
+
+    document = (PROJECT_ROOT / "docs" / "cli-json.md").read_text()
+    keys = {}
+    for heading, body in re.findall(r"^## (.+?)\n(.*?)(?=^## |\Z)", document, re.M | re.S):
+        example = re.search(r"```json\n(.*?)```", body, re.S)
+        if example:
+            for name in heading.split(", "):
+                keys[name.strip("`")] = set(json.loads(example.group(1)))
+    return keys
+
+
+def documented_runs_entry() -> set[str]:
+    """The keys of one run in the `runs --json` example."""
+    import re
+
+    document = (PROJECT_ROOT / "docs" / "cli-json.md").read_text()
+    body = document.split("## runs", 1)[1]
+    return set(json.loads(re.search(r"```json\n(.*?)```", body, re.S).group(1))["runs"][0])  # type: ignore[union-attr]
 
 
 def test_every_json_command_has_its_documented_shape() -> None:

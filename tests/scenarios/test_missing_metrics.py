@@ -168,6 +168,8 @@ def test_learner_finds_the_scrape_timeout_and_their_own_config_fix_verifies(chao
         assert time.monotonic() < deadline, dashboard.stdout
         time.sleep(2)
     assert "No data" in dashboard.stdout
+    panels = json.loads(chaoslab("dashboard", "--json").stdout)  # docs/cli-json.md's shape
+    assert panels["scenario"] == "missing-metrics" and any(not p["values"] for p in panels["panels"])
     assert chaoslab("verify").returncode == 1
 
     # The learner's own fix: the exporter's job gets a timeout longer than /metrics takes.

@@ -14,7 +14,7 @@ from typing import ClassVar
 from locust import HttpUser, between, task
 
 # Imported for its listener: the load quits by itself after CHAOSLAB_MAX_REQUESTS requests.
-from lab.load.locustfiles.shop import stop_after_max_requests  # noqa: F401
+from lab.load.locustfiles.shop import stop_after_max_requests, stop_at_session_end  # noqa: F401
 
 SEED = int(os.environ.get("CHAOSLAB_SEED", "1"))
 POSTS = 12

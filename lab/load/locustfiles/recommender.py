@@ -14,7 +14,7 @@ import random
 from locust import HttpUser, between, task
 
 # Imported for its listener: the load quits by itself after CHAOSLAB_MAX_REQUESTS requests.
-from lab.load.locustfiles.shop import stop_after_max_requests  # noqa: F401
+from lab.load.locustfiles.shop import stop_after_max_requests, stop_at_session_end  # noqa: F401
 from services.recommender.world import PEOPLE, affinity, click_probability
 
 SEED = int(os.environ.get("CHAOSLAB_SEED", "1"))

@@ -3,6 +3,7 @@
 import itertools
 import os
 import random
+import time
 
 import gevent
 from locust import HttpUser, between, events, task
@@ -13,6 +14,8 @@ from services.shop.catalog import category_names
 SEED = int(os.environ.get("CHAOSLAB_SEED", "1"))
 PRODUCT_ROWS = int(os.environ.get("CHAOSLAB_PRODUCT_ROWS", "1000000"))
 MAX_REQUESTS = int(os.environ.get("CHAOSLAB_MAX_REQUESTS", "0"))
+# The end of the lab's session, epoch seconds (0: none): the load ends with the lab.
+LOAD_UNTIL = float(os.environ.get("CHAOSLAB_LOAD_UNTIL", "0"))
 CATEGORIES = category_names()
 
 
@@ -88,3 +91,17 @@ def stop_after_max_requests(environment: Environment, **_) -> None:
             gevent.spawn(environment.runner.quit)
 
     environment.events.request.add_listener(count_request)
+
+
+@events.init.add_listener
+def stop_at_session_end(environment: Environment, **_) -> None:
+    """With CHAOSLAB_LOAD_UNTIL, quit the run at that moment (every locustfile imports this module)."""
+    if LOAD_UNTIL <= 0:
+        return
+
+    def quit_at_the_end() -> None:
+        gevent.sleep(max(0.0, LOAD_UNTIL - time.time()))
+        if environment.runner is not None:
+            environment.runner.quit()
+
+    gevent.spawn(quit_at_the_end)

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from lab.atomic import make_folder
 from lab.runs.run import Run, RunInfo
 from lab.runtimes.docker.containers import image_kind, plan_container
 from lab.runtimes.docker.images import UPSTREAM
@@ -137,7 +138,7 @@ def prepare_folder(directory: Path, scenario_id: str = DEFAULT_SCENARIO, seed: i
     from lab.flags import FlagStore
     from lab.releases import create_working_copy
 
-    directory = directory.resolve()
+    directory = make_folder(directory.resolve(), "the compose folder")
     ctx, run = _context(scenario_id, seed, directory, DEFAULT_PORT_BASE)
     FlagStore(run.config_dir / "flags.json").write(dict(load_scenario(scenario_id).flags))
     create_working_copy(run.source_dir)

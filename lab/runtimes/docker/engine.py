@@ -17,7 +17,9 @@ HOME_LABEL = "io.chaoslab.home"
 @functools.cache
 def engine():  # -> docker.DockerClient (the SDK is imported lazily: the local runtime needs none of it)
     """A client of a running Docker engine, or an error that says how to get one."""
-    import docker
+    from lab.setup.extras import import_extra
+
+    docker = import_extra("docker", extra="docker", needed_by="The docker runtime")
     from docker.errors import DockerException
 
     try:

@@ -25,10 +25,12 @@ from typing import Any
 import psutil
 
 from lab.atomic import write_atomically
+from lab.disk.rotation import LogCaps
 from lab.runs.timeline import Timeline
 from lab.runtimes.docker.containers import SERVICE_LABEL, container_name
 from lab.runtimes.docker.engine import RUN_LABEL, engine
 from lab.runtimes.local.supervisor import LIVENESS_GRACE_S, LIVENESS_REASON, check_health, read_desired
+from lab.runtimes.session_clock import SessionClock
 from lab.specs.model import LivenessCheck, ServiceSpec
 
 EXITS_FILE = "exits.json"
@@ -61,6 +63,11 @@ class Watcher:
         # Each service's last exit as the platform saw it (code, reason, when): what status shows.
         self.exits: dict[str, dict[str, Any]] = {}
         self.liveness: dict[str, Liveness] = {}
+        # The containers append to the run's log files as the local supervisor's services do;
+        # they are capped the same way (lab/disk/rotation.py).
+        self.log_caps = LogCaps(run_dir / "logs")
+        # The session's end: warned of, then the lab taken down (lab/runtimes/session_clock.py).
+        self.session = SessionClock(run_dir)
 
     def serve(self) -> None:
         """Follow events in a thread; probe liveness and watch the owner in this one."""
@@ -74,7 +81,19 @@ class Watcher:
 
                 remove_labelled(self.run_id)
                 return
-            self.probe_liveness(time.time())
+            now = time.time()
+            self.probe_liveness(now)
+            self.log_caps.check(now)
+            # No reload signal here: the state is read as often as desired.json, a small file.
+            self.session.reload()
+            if self.session.tick(now):
+                self.session.hand_over()  # the takedown stops us with SIGTERM
+            elif self.session.overdue(now):
+                self.timeline.record("session_takedown_overdue")
+                from lab.runtimes.docker.runtime import remove_labelled
+
+                remove_labelled(self.run_id)
+                return
             self.stop.wait(0.2)
 
     # -- events --------------------------------------------------------------------

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import time
 from pathlib import Path
 
 import psutil
+from pydantic import BaseModel
 
+from lab.atomic import read_json_model
 from lab.errors import NotHealthy
 from lab.runs import Run
 from lab.runs.run import RUN_ID_ENV
@@ -52,6 +53,20 @@ def processes_of_run(run_id: str) -> list[psutil.Process]:
     return found
 
 
+class ReportedService(ServiceStatus):
+    """One service in supervisor.json: its status and which version of its spec runs."""
+
+    spec_hash: str = ""
+
+
+class SupervisorReport(BaseModel):
+    """What supervisor.json holds (lab/runtimes/local/supervisor.py writes it)."""
+
+    pid: int | None = None
+    final: bool = False
+    services: dict[str, ReportedService] = {}
+
+
 class LocalRuntime(Runtime):
     """Runs each service as a process under a detached supervisor."""
 
@@ -66,8 +81,14 @@ class LocalRuntime(Runtime):
 
     def _read_state(self) -> dict:
         try:
-            return json.loads((self.run.dir / STATE_FILE).read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
+            return read_json_model(
+                self.run.dir / STATE_FILE,
+                SupervisorReport,
+                "the supervisor's report",
+                f"delete it (`rm {self.run.dir / STATE_FILE}`); a running supervisor writes it again "
+                "within a second, and `chaoslab stop` ends a lab without it.",
+            ).model_dump()
+        except FileNotFoundError:
             return {"services": {}}
 
     def desired(self) -> list[ServiceSpec]:

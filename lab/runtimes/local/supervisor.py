@@ -33,10 +33,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
+from pydantic import RootModel
 
-from lab.atomic import write_atomically
+from lab.atomic import read_json_model, write_atomically
+from lab.disk.rotation import LogCaps
 from lab.runs.run import RUN_ID_ENV
 from lab.runs.timeline import Timeline
+from lab.runtimes.session_clock import SessionClock
 from lab.specs.model import HealthCheck, LivenessCheck, ServiceSpec
 
 DESIRED_FILE = "desired.json"
@@ -112,6 +115,10 @@ class Supervisor:
         self.stop_requested = False
         self.checks = ThreadPoolExecutor(max_workers=8, thread_name_prefix="health")
         self._last_written = ""
+        # Service logs are capped by copy-and-truncate from here (why: lab/disk/rotation.py).
+        self.log_caps = LogCaps(run_dir / "logs")
+        # The session's end: warned of, then the lab taken down (lab/runtimes/session_clock.py).
+        self.session = SessionClock(run_dir)
 
     # -- signals -------------------------------------------------------------
     def install_signals(self) -> None:
@@ -129,7 +136,14 @@ class Supervisor:
                 if self.reload_requested:
                     self.reload_requested = False
                     self.load_desired()
+                    self.session.reload()  # `extend` moves the end, then asks for a reload
                 self.tick()
+                now = time.time()
+                if self.session.tick(now):
+                    self.session.hand_over()  # the takedown stops us with SIGTERM
+                elif self.session.overdue(now):
+                    self.timeline.record("session_takedown_overdue")
+                    break
                 if self.owner_pid and not psutil.pid_exists(self.owner_pid):
                     self.timeline.record("owner_gone", owner_pid=self.owner_pid)
                     break
@@ -160,6 +174,7 @@ class Supervisor:
             self.watch_memory(managed)
             self.watch_health(managed, now)
             self.watch_liveness(managed, now)
+        self.log_caps.check(now)
         for managed in self.services.values():
             if managed.proc is None and self.may_start(managed, now):
                 self.start_service(managed)
@@ -390,6 +405,10 @@ class Supervisor:
         self._last_written = body
 
 
+class DesiredServices(RootModel[list[ServiceSpec]]):
+    """What desired.json holds: the specs the runtime is asked to run."""
+
+
 def write_desired(run_dir: Path, specs: list[ServiceSpec]) -> None:
     """Ask the run's runtime for ``specs``; written whole, as the supervisor and watcher poll it."""
     write_atomically(run_dir / DESIRED_FILE, json.dumps([s.model_dump() for s in specs], indent=2))
@@ -398,10 +417,14 @@ def write_desired(run_dir: Path, specs: list[ServiceSpec]) -> None:
 def read_desired(run_dir: Path) -> list[ServiceSpec]:
     """The specs a run's runtime was last asked to run (none before its first `up`)."""
     try:
-        raw = json.loads((run_dir / DESIRED_FILE).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        return read_json_model(
+            run_dir / DESIRED_FILE,
+            DesiredServices,
+            "the lab's desired services",
+            "the lab cannot be changed without it: `chaoslab stop` takes it down, then start it again.",
+        ).root
+    except FileNotFoundError:
         return []
-    return [ServiceSpec.model_validate(s) for s in raw]
 
 
 def spec_hash(spec: ServiceSpec) -> str:

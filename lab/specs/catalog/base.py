@@ -8,6 +8,7 @@ from typing import Protocol
 
 from lab.load.plan import LoadPlan
 from lab.runs import Run
+from lab.runs.session import Session
 from lab.specs.model import Link, ServiceSpec
 from lab.specs.ports import PortPlan
 
@@ -26,6 +27,8 @@ class LabContext:
     env_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     # Per-job changes to Prometheus' scrape config made at run time (the `scrape` fault).
     scrape_overrides: dict[str, dict[str, object]] = field(default_factory=dict)
+    # How long the lab stays up: the load ends with it (None: a run from before sessions).
+    session: Session | None = None
 
     def app_env(self) -> dict[str, str]:
         """Environment every app service gets: its code comes from the run's working copy."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 
 from lab.errors import UsageError
@@ -19,6 +20,11 @@ class Locust(NoPreparation):
         if plan is None:
             raise UsageError("This scenario defines no load.", hint="add a `load:` section to scenario.yaml.")
         target = f"http://127.0.0.1:{ctx.ports[plan.target]}"
+        # The load ends with the session (the locustfiles quit at CHAOSLAB_LOAD_UNTIL); --run-time, the
+        # session's whole length, is a backstop. `extend` changes both, so Locust restarts re-armed.
+        session = ctx.session
+        run_s = math.ceil(session.length_s) if session else plan.max_seconds
+        bound = {"CHAOSLAB_LOAD_UNTIL": f"{session.ends_at:.3f}"} if session else {}
         return ServiceSpec(
             name=self.name,
             role=f"simulated users ({plan.users}, Locust)",
@@ -36,7 +42,7 @@ class Locust(NoPreparation):
                 "-r",
                 str(plan.spawn_rate),
                 "--run-time",
-                f"{plan.max_seconds}s",
+                f"{run_s}s",
                 "--only-summary",
                 "--loglevel",
                 "WARNING",
@@ -49,9 +55,10 @@ class Locust(NoPreparation):
             cwd=str(ctx.run.dir),
             env={
                 "CHAOSLAB_SEED": str(ctx.seed),
-                "CHAOSLAB_MAX_REQUESTS": str(plan.max_requests),
+                "CHAOSLAB_MAX_REQUESTS": str(plan.requests_cap(run_s)),
                 "CHAOSLAB_PRODUCT_ROWS": str(ctx.product_rows),
                 "PYTHONUNBUFFERED": "1",
+                **bound,
             },
             depends_on=[plan.target],
             restart="no",

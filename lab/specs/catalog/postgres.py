@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import pwd
@@ -13,8 +12,12 @@ import time
 from pathlib import Path
 
 from lab import PROJECT_ROOT
+from lab.disk.budget import enforce_budget
+from lab.disk.sizes import tree_bytes
+from lab.disk.templates import record_use as record_template_use
+from lab.disk.templates import template_lock
 from lab.errors import EnvironmentProblem
-from lab.runs.run import cache_home, ensure_traversable
+from lab.runs.run import cache_home, ensure_traversable, state_home
 from lab.setup import find_binary
 from lab.specs.catalog.base import LabContext, NoPreparation
 from lab.specs.model import HealthCheck, ServiceSpec
@@ -70,17 +73,21 @@ def ensure_template(seed: int, rows: int, echo=lambda m: print(m, file=sys.stder
     """Build the template cluster once (initdb, schema, seeded data); later runs copy it."""
     target = template_dir(seed, rows)
     ensure_traversable(target.parent)
-    with (target.parent / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # parallel test workers build it once
+    # Exclusive: parallel test workers build it once, and no copy runs while templates are evicted.
+    with template_lock(target.parent):
         if (target / "data" / "PG_VERSION").exists():
-            return target
-        echo(f"building the database template ({rows:,} products, seed {seed}); later runs reuse it")
-        _build_template(target, seed, rows)
-        # Templates of an older schema are dead weight (~250 MB each).
-        prefix = target.name.rsplit("-", 1)[0] + "-"
-        for stale in target.parent.glob(prefix + "*"):
-            if stale != target:
-                shutil.rmtree(stale, ignore_errors=True)
+            record_template_use(target)
+        else:
+            echo(f"building the database template ({rows:,} products, seed {seed}); later runs reuse it")
+            _build_template(target, seed, rows)
+            record_template_use(target, size=tree_bytes(target))
+            # Templates of an older schema are dead weight (~250 MB each).
+            prefix = target.name.rsplit("-", 1)[0] + "-"
+            for stale in target.parent.glob(prefix + "*"):
+                if stale != target:
+                    shutil.rmtree(stale, ignore_errors=True)
+        # Each seed's template is ~615 MB: past the disk budget the least recently used go.
+        enforce_budget(state_home(), cache_home(), keep={target}, echo=echo)
     return target
 
 
@@ -185,8 +192,10 @@ class Postgres(NoPreparation):
     def prepare(self, ctx: LabContext) -> None:
         template = ensure_template(ctx.seed, ctx.product_rows)
         data = ctx.run.data_dir / "postgres"
-        # cp keeps ownership and is far faster than dump/restore.
-        subprocess.run(["cp", "-a", str(template / "data"), str(data)], check=True)
+        # Shared: copies run side by side, and the budget's eviction waits for them.
+        with template_lock(template.parent, shared=True):
+            # cp keeps ownership and is far faster than dump/restore.
+            subprocess.run(["cp", "-a", str(template / "data"), str(data)], check=True)
 
     def spec(self, ctx: LabContext) -> ServiceSpec:
         port = ctx.ports["postgres"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 
 from lab.specs.catalog.base import LabContext, NoPreparation
@@ -15,6 +16,10 @@ class Visitors(NoPreparation):
 
     def spec(self, ctx: LabContext) -> ServiceSpec:
         max_seconds = ctx.load.max_seconds if ctx.load else 1800
+        until = []
+        if ctx.session:  # part of the load: it lasts as long as the session, as Locust does
+            max_seconds = math.ceil(ctx.session.length_s)
+            until = ["--until", f"{ctx.session.ends_at:.3f}"]
         return ServiceSpec(
             name=self.name,
             role="real-browser visitors (Chromium, Playwright)",
@@ -28,6 +33,7 @@ class Visitors(NoPreparation):
                 str(ctx.seed),
                 "--max-seconds",
                 str(max_seconds),
+                *until,
             ],
             cwd=str(ctx.run.dir),
             env={"PYTHONUNBUFFERED": "1"},

@@ -58,4 +58,4 @@ def test_nobody_listening_is_an_environment_problem_not_a_hang() -> None:
     with pytest.raises(EnvironmentProblem) as raised:
         PrometheusClient(f"http://{address}").query("up")
     assert not isinstance(raised.value, NoAnswer)
-    assert "did not answer: ConnectionError" in raised.value.message
+    assert "did not answer: ConnectionRefusedError" in raised.value.message

@@ -150,3 +150,24 @@ def test_a_crashed_owner_takes_its_containers_with_it(port_base: int) -> None:
     assert engine().networks.list(filters=label) == []
     # Its work done, the watcher goes too (a zombie at most: its parent died without waiting).
     wait_until(lambda: not processes_of_run(run_id), 15, "the watcher's exit")
+
+
+@pytest.mark.docker
+@pytest.mark.integration
+def test_the_watcher_ends_the_session_on_time_and_removes_every_container(
+    docker_runtime: DockerRuntime, port_base: int
+) -> None:
+    import time
+
+    from lab.runs.session import Session, write_session
+    from tests.lab.runtimes.test_session_clock import taken_down
+
+    run = docker_runtime.run
+    docker_runtime.up([web(port_base, port_base)], timeout_s=60)
+    ends_at = time.time() + 2  # the watcher reads the session as often as the desired specs
+    write_session(run, Session(started_at=ends_at - 60, ends_at=ends_at))
+    wait_until(lambda: taken_down(run), 60, "the watcher to take the lab down")
+    (ended,) = Timeline(run.timeline_path).events("session_ended")
+    assert ends_at <= ended["ts"] < ends_at + 2
+    assert Timeline(run.timeline_path).events("session_ending")
+    assert labelled_containers(f"{RUN_LABEL}={run.id}") == []

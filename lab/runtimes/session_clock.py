@@ -1,0 +1,108 @@
+"""The session's clock, kept by the lab's own companion process (local supervisor, docker watcher).
+
+The supervisor and the watcher outlive every CLI call, so they are the ones that can end a
+lab on time: they warn 5 minutes before the end (timeline `session_ending`, their log) and at
+the end record `session_ended` and hand the lab to `python -m lab.runtimes.session_clock
+RUN_DIR`, which takes it down as `chaoslab stop` does (`lifecycle.stop_lab`: metrics exported
+first, so the post-mortem can be written from the run folder later). That takedown stops the
+supervisor or the watcher itself, which is why it runs in a process of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+from lab.errors import LabError
+from lab.runs.run import Run
+from lab.runs.session import Session, format_length, session_of
+from lab.runs.timeline import Timeline
+
+# The takedown's process, as the pid file and log under the run folder name it.
+ENDER_NAME = "session-end"
+# If the lab is still up this long after its end (the takedown failed), the companion process
+# stops it on its own: no lab outlives its session by more.
+TAKEDOWN_GRACE_S = 120.0
+
+
+class SessionClock:
+    """Reads the run's session, warns once per end, and says when the session is over."""
+
+    def __init__(self, run_dir: Path):
+        self.run = Run.at(run_dir)
+        self.timeline = Timeline(self.run.timeline_path)
+        self.session: Session | None = None
+        self.warned_for: float | None = None  # the end the warning was given for
+        self.ended_at: float | None = None
+
+    def say(self, message: str) -> None:
+        """A line in the log of the process keeping the clock (its stdout is its log)."""
+        print(f"{time.strftime('%H:%M:%S')} {message}", flush=True)
+
+    def reload(self) -> None:
+        """Read the session again (after `extend`); a state unreadable for a moment keeps the last."""
+        try:
+            self.session = session_of(self.run) or self.session
+        except (LabError, ValueError):
+            return
+
+    def tick(self, now: float) -> bool:
+        """Warn in the last minutes; True once, when the session is over and the lab must go."""
+        session = self.session
+        if session is None or self.ended_at is not None:
+            return False
+        if session.in_last_minutes(now) and self.warned_for != session.ends_at:
+            self.warned_for = session.ends_at
+            left = session.left_s(now)
+            self.timeline.record("session_ending", ends_at=session.ends_at, left_s=round(left))
+            self.say(f"session ends in {format_length(left)}: the lab goes down then (`chaoslab extend`)")
+        if now < session.ends_at:
+            return False
+        self.ended_at = now
+        self.timeline.record("session_ended", ends_at=session.ends_at, length_s=round(session.length_s))
+        self.say(f"session over after {format_length(session.length_s)}: taking the lab down")
+        return True
+
+    def overdue(self, now: float) -> bool:
+        """Whether the takedown should have finished by now (it failed: stop without it)."""
+        return self.ended_at is not None and now - self.ended_at > TAKEDOWN_GRACE_S
+
+    def hand_over(self) -> None:
+        """Start the takedown in a process of its own (it stops the caller)."""
+        from lab.runtimes.detached import DetachedProcess
+
+        try:
+            DetachedProcess(self.run, __name__, ENDER_NAME).spawn(owner_pid=None)
+        except OSError as exc:  # then `overdue` ends the lab without it
+            self.say(f"could not start the takedown: {exc}")
+
+
+def take_down(run_dir: Path) -> None:
+    """End the session's lab as `chaoslab stop` does, then write its post-mortem draft."""
+    # The pointer and the sweeps are the run's own state home's, whatever $CHAOSLAB_HOME says here.
+    os.environ["CHAOSLAB_HOME"] = str(run_dir.parent.parent)
+    from lab.lifecycle import stop_lab
+    from lab.reports.postmortem import write_postmortem
+
+    run = Run.at(run_dir)
+    started = time.monotonic()
+    stop_lab(run, echo=print)
+    print(f"lab down in {time.monotonic() - started:.1f}s", flush=True)
+    try:
+        files = write_postmortem(run)
+        print(f"post-mortem draft: {files.markdown}", flush=True)
+    except LabError as exc:  # the run folder keeps what `chaoslab report` needs to try again
+        print(f"no post-mortem draft: {exc.render()}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("run_dir", type=Path)
+    args = parser.parse_args(argv)
+    take_down(args.run_dir.resolve())
+
+
+if __name__ == "__main__":
+    main()
