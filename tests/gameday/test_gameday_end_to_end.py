@@ -24,6 +24,7 @@ from lab.gameday.scoring import score
 from lab.gameday.state import GameDayFolder, IncidentState
 from lab.reports.timings import compute_timings
 from lab.runs import Timeline
+from tests.chaoslab_command import run_chaoslab
 from tests.conftest import free_port_base
 
 pytestmark = [pytest.mark.scenario, pytest.mark.alone]
@@ -67,15 +68,7 @@ class Played:
 
 
 def cli(home: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CHAOSLAB_HOME": home, "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "lab.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=PROJECT_ROOT,
-        timeout=180,
-    )
+    return run_chaoslab(*args, home=home, timeout=180)
 
 
 def wait_for_injection(

@@ -16,17 +16,11 @@ from pathlib import Path
 import pytest
 
 from lab import PROJECT_ROOT, __version__
+from tests.chaoslab_command import run_chaoslab
 
 
 def chaoslab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lab.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "COLUMNS": "200", **(env or {})},
-    )
+    return run_chaoslab(*args, env=env)
 
 
 def assert_one_clear_error(result: subprocess.CompletedProcess[str], code: int, *needles: str) -> None:

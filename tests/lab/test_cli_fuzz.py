@@ -25,6 +25,7 @@ import pytest
 import typer
 
 from lab.cli import app
+from tests.chaoslab_command import run_chaoslab
 
 BATCH = Path(__file__).with_name("cli_batch.py")
 TRACEBACK = "Traceback (most recent call last)"
@@ -296,14 +297,7 @@ REAL_RUNS = [
 def test_the_real_entry_point_answers_bad_values_in_one_line(
     args: list[str], env: dict[str, str], fuzz_dir: Path
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "lab.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).parents[2],
-        env={**os.environ, "CHAOSLAB_HOME": str(fuzz_dir / "home"), **env},
-        timeout=60,
-    )
+    done = run_chaoslab(*args, home=fuzz_dir / "home", env=env, timeout=60)
 
     result = {"code": done.returncode, "stdout": done.stdout, "stderr": done.stderr, "started": None}
     assert problems_with(result, lambda: False) is None, done.stderr

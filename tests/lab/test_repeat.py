@@ -33,6 +33,7 @@ from lab.repeat import (
 from lab.scenarios import load_scenario
 from lab.scenarios.observe import CheckResult, PhaseResult
 from lab.waiting import wait_until
+from tests.chaoslab_command import run_chaoslab
 
 # ----------------------------------------------------------------------------- seeds
 
@@ -307,13 +308,7 @@ def test_repeat_scenario_records_every_run_and_stops_on_usage_errors(monkeypatch
 
 
 def test_the_command_refuses_an_unknown_variant_with_exit_2() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "lab.cli", "repeat", "missing-metrics", "--variant", "nope"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=PROJECT_ROOT,
-    )
+    result = run_chaoslab("repeat", "missing-metrics", "--variant", "nope")
     assert result.returncode == 2, result.stderr
     assert "scrape-job-missing" in result.stderr and "Traceback" not in result.stderr
 

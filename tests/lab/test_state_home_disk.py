@@ -9,12 +9,12 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.chaoslab_command import run_chaoslab
 from tests.lab.test_cli_fuzz import TRACEBACK
 from tests.lab.test_state_files import RUN_ID, healthy_home
 
@@ -51,16 +51,7 @@ def fill(disk: Path) -> None:
 
 
 def chaoslab(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CHAOSLAB_HOME": str(home)}
-    env.pop("CHAOSLAB_PORT_BASE", None)
-    return subprocess.run(
-        [sys.executable, "-m", "lab.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
-    )
+    return run_chaoslab(*args, home=home, unset=("CHAOSLAB_PORT_BASE",), timeout=60)
 
 
 def assert_one_sentence(done: subprocess.CompletedProcess[str], words: str) -> None:

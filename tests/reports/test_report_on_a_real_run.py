@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from io import BytesIO
 from pathlib import Path
@@ -15,23 +13,15 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from lab import PROJECT_ROOT
 from lab.reports.timings import compute_timings, format_duration
 from lab.runs import Run, Timeline
+from tests.chaoslab_command import run_chaoslab
 
 pytestmark = [pytest.mark.scenario, pytest.mark.alone]
 
 
 def chaoslab(*args: str, port_base: int) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CHAOSLAB_PORT_BASE": str(port_base), "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "lab.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=PROJECT_ROOT,
-        timeout=400,
-    )
+    return run_chaoslab(*args, port_base=port_base, timeout=400)
 
 
 def test_a_run_ends_in_junit_and_a_post_mortem(port_base: int, tmp_path: Path) -> None:

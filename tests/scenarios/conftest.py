@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
 import pytest
 
-from lab import PROJECT_ROOT
+from tests.chaoslab_command import run_chaoslab
 
 
 @pytest.fixture
@@ -16,15 +14,7 @@ def chaoslab(port_base: int):
     """Run `chaoslab ARGS` in a subprocess on this test's ports; returns the CompletedProcess."""
 
     def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "CHAOSLAB_PORT_BASE": str(port_base), "COLUMNS": "200"}
-        return subprocess.run(
-            [sys.executable, "-m", "lab.cli", *args],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=env,
-            cwd=PROJECT_ROOT,
-        )
+        return run_chaoslab(*args, port_base=port_base, timeout=timeout)
 
     yield run
     run("stop")
