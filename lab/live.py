@@ -11,7 +11,7 @@ from lab.runs import Run
 from lab.runs.session import session_in
 from lab.runtimes import Runtime, ServiceStatus, runtime_for
 from lab.runtimes.base import ServiceAction
-from lab.runtimes.local.supervisor import start_order
+from lab.runtimes.desired import start_order
 from lab.scenarios.catalog import SCENARIOS_DIR
 from lab.scenarios.model import Scenario
 from lab.specs.catalog import DEFINITIONS, LabContext

@@ -291,21 +291,6 @@ def current_run() -> Run | None:
         return None
 
 
-def require_current_run() -> Run:
-    """The active lab, or a usage error telling how to start one."""
-    run = current_run()
-    if run is None:
-        from lab.runs.session import ended_session_notice
-
-        if notice := ended_session_notice():  # a lab that took itself down says so
-            raise notice
-        raise UsageError(
-            "No lab is running.",
-            hint="start one with `chaoslab start db-pool-exhaustion` (see `chaoslab list`).",
-        )
-    return run
-
-
 def now() -> float:
     """Wall-clock seconds; one place so timelines and probes agree."""
     return time.time()

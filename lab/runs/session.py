@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
 from lab.errors import LabError, UsageError
-
-if TYPE_CHECKING:
-    from lab.runs.run import Run
+from lab.runs.run import Run, current_run, state_home
+from lab.runs.timeline import Timeline
 
 DEFAULT_SESSION = "60m"
 DEFAULT_EXTENSION = "30m"
@@ -132,9 +130,6 @@ def warning_line(session: Session, now: float | None = None) -> str | None:
 
 def ended_session_notice() -> UsageError | None:
     """ "No lab is running" for a home whose last lab took itself down at its session's end."""
-    from lab.runs.run import Run, state_home
-    from lab.runs.timeline import Timeline
-
     folders = sorted((state_home() / "runs").glob("*/timeline.jsonl"), key=lambda p: p.stat().st_mtime)
     if not folders:
         return None
@@ -153,3 +148,16 @@ def ended_session_notice() -> UsageError | None:
         hint=f"`chaoslab report` writes its post-mortem; `chaoslab start {scenario} --for 90m` "
         "starts a longer session.",
     )
+
+
+def require_current_run() -> Run:
+    """The active lab, or a usage error telling how to start one (or that its session ended)."""
+    run = current_run()
+    if run is None:
+        if notice := ended_session_notice():  # a lab that took itself down says so
+            raise notice
+        raise UsageError(
+            "No lab is running.",
+            hint="start one with `chaoslab start db-pool-exhaustion` (see `chaoslab list`).",
+        )
+    return run

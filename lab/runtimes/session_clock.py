@@ -2,16 +2,14 @@
 
 The supervisor and the watcher outlive every CLI call, so they are the ones that can end a
 lab on time: they warn 5 minutes before the end (timeline `session_ending`, their log) and at
-the end record `session_ended` and hand the lab to `python -m lab.runtimes.session_clock
-RUN_DIR`, which takes it down as `chaoslab stop` does (`lifecycle.stop_lab`: metrics exported
+the end record `session_ended` and hand the lab to `python -m lab.takedown RUN_DIR`, which
+takes it down as `chaoslab stop` does (`lifecycle.stop_lab`: metrics exported
 first, so the post-mortem can be written from the run folder later). That takedown stops the
 supervisor or the watcher itself, which is why it runs in a process of its own.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import time
 from pathlib import Path
 
@@ -20,8 +18,10 @@ from lab.runs.run import Run
 from lab.runs.session import Session, format_length, session_of
 from lab.runs.timeline import Timeline
 
-# The takedown's process, as the pid file and log under the run folder name it.
+# The takedown's process, as the pid file and log under the run folder name it, and its module
+# (named, not imported: it sits above the lifecycle, which sits above the runtimes).
 ENDER_NAME = "session-end"
+TAKEDOWN_MODULE = "lab.takedown"
 # If the lab is still up this long after its end (the takedown failed), the companion process
 # stops it on its own: no lab outlives its session by more.
 TAKEDOWN_GRACE_S = 120.0
@@ -74,35 +74,6 @@ class SessionClock:
         from lab.runtimes.detached import DetachedProcess
 
         try:
-            DetachedProcess(self.run, __name__, ENDER_NAME).spawn(owner_pid=None)
+            DetachedProcess(self.run, TAKEDOWN_MODULE, ENDER_NAME).spawn(owner_pid=None)
         except OSError as exc:  # then `overdue` ends the lab without it
             self.say(f"could not start the takedown: {exc}")
-
-
-def take_down(run_dir: Path) -> None:
-    """End the session's lab as `chaoslab stop` does, then write its post-mortem draft."""
-    # The pointer and the sweeps are the run's own state home's, whatever $CHAOSLAB_HOME says here.
-    os.environ["CHAOSLAB_HOME"] = str(run_dir.parent.parent)
-    from lab.lifecycle import stop_lab
-    from lab.reports.postmortem import write_postmortem
-
-    run = Run.at(run_dir)
-    started = time.monotonic()
-    stop_lab(run, echo=print)
-    print(f"lab down in {time.monotonic() - started:.1f}s", flush=True)
-    try:
-        files = write_postmortem(run)
-        print(f"post-mortem draft: {files.markdown}", flush=True)
-    except LabError as exc:  # the run folder keeps what `chaoslab report` needs to try again
-        print(f"no post-mortem draft: {exc.render()}", flush=True)
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("run_dir", type=Path)
-    args = parser.parse_args(argv)
-    take_down(args.run_dir.resolve())
-
-
-if __name__ == "__main__":
-    main()

@@ -17,7 +17,7 @@ import pytest
 from lab.atomic import CorruptStateFile
 from lab.runs.run import Run, RunInfo
 from lab.runs.timeline import Timeline
-from lab.runtimes.local.supervisor import read_desired
+from lab.runtimes.desired import read_desired
 from tests.lab.test_cli_fuzz import TRACEBACK, run_batch
 
 RUN_ID = "20261130-120000-db-pool-exhaustion-beef"

@@ -17,9 +17,9 @@ import yaml
 
 from lab.atomic import make_folder
 from lab.runs.run import Run, RunInfo
+from lab.runtimes.desired import start_order
 from lab.runtimes.docker.containers import image_kind, plan_container
 from lab.runtimes.docker.images import UPSTREAM
-from lab.runtimes.local.supervisor import start_order
 from lab.scenarios import load_scenario
 from lab.specs.catalog import DEFINITIONS, LabContext
 from lab.specs.model import ServiceSpec

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lab.runs.run import RUN_ID_ENV
+from lab.runtimes.desired import spec_hash
 from lab.runtimes.docker.engine import HOME_LABEL, LAB_LABEL, RUN_LABEL
-from lab.runtimes.local.supervisor import spec_hash
 from lab.specs.model import ServiceSpec
 
 SERVICE_LABEL = "io.chaoslab.service"

@@ -1,7 +1,8 @@
-"""The Docker engine: one client for the lab, and one clear sentence when there is none."""
+"""The Docker engine: one client for the lab, the labels everything carries, cleanup by label."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 from lab.errors import EnvironmentProblem
@@ -42,3 +43,19 @@ def labelled_containers(label: str) -> list:
     a lab going down) is left out rather than failing the whole listing with NotFound.
     """
     return engine().containers.list(all=True, filters={"label": label}, ignore_removed=True)
+
+
+def remove_labelled(run_id: str) -> list[str]:
+    """Remove every container and network of one run: cleanup is one query."""
+    client = engine()
+    label = f"{RUN_LABEL}={run_id}"
+    removed = []
+    for container in labelled_containers(label):
+        with contextlib.suppress(Exception):
+            container.remove(force=True)
+            removed.append(container.name)
+    for network in client.networks.list(filters={"label": label}):
+        with contextlib.suppress(Exception):
+            network.remove()
+            removed.append(network.name)
+    return removed

@@ -22,6 +22,7 @@ from typing import Any
 from lab.errors import EnvironmentProblem, NotHealthy
 from lab.runs import Run, Timeline
 from lab.runtimes.base import Runtime, ServiceAction, ServiceState, ServiceStatus
+from lab.runtimes.desired import read_desired, spec_hash, start_order, write_desired
 from lab.runtimes.detached import DetachedProcess
 from lab.runtimes.docker.containers import (
     SERVICE_LABEL,
@@ -32,10 +33,17 @@ from lab.runtimes.docker.containers import (
     plan_container,
     translate,
 )
-from lab.runtimes.docker.engine import HOME_LABEL, LAB_LABEL, RUN_LABEL, engine, labelled_containers
+from lab.runtimes.docker.engine import (
+    HOME_LABEL,
+    LAB_LABEL,
+    RUN_LABEL,
+    engine,
+    labelled_containers,
+    remove_labelled,
+)
 from lab.runtimes.docker.images import ImageSet, image_set
 from lab.runtimes.docker.watcher import EXITS_FILE
-from lab.runtimes.local.supervisor import check_health, read_desired, spec_hash, start_order, write_desired
+from lab.runtimes.health import check_health
 from lab.specs.model import ServiceSpec
 from lab.specs.ports import OFFSETS, PortPlan
 
@@ -44,22 +52,6 @@ IMAGES_FILE = "images.json"
 # offline (the default: built here, no registry) or upstream (the registries' images).
 IMAGE_SET_ENV = "CHAOSLAB_IMAGE_SET"
 STOP_GRACE_S = 10
-
-
-def remove_labelled(run_id: str) -> list[str]:
-    """Remove every container and network of one run: cleanup is one query."""
-    client = engine()
-    label = f"{RUN_LABEL}={run_id}"
-    removed = []
-    for container in labelled_containers(label):
-        with contextlib.suppress(Exception):
-            container.remove(force=True)
-            removed.append(container.name)
-    for network in client.networks.list(filters={"label": label}):
-        with contextlib.suppress(Exception):
-            network.remove()
-            removed.append(network.name)
-    return removed
 
 
 def sweep_leftovers(keep_run_id: str | None) -> list[str]:

@@ -27,9 +27,10 @@ import psutil
 from lab.atomic import write_atomically
 from lab.disk.rotation import LogCaps
 from lab.runs.timeline import Timeline
+from lab.runtimes.desired import read_desired
 from lab.runtimes.docker.containers import SERVICE_LABEL, container_name
-from lab.runtimes.docker.engine import RUN_LABEL, engine
-from lab.runtimes.local.supervisor import LIVENESS_GRACE_S, LIVENESS_REASON, check_health, read_desired
+from lab.runtimes.docker.engine import RUN_LABEL, engine, remove_labelled
+from lab.runtimes.health import LIVENESS_GRACE_S, LIVENESS_REASON, check_health
 from lab.runtimes.session_clock import SessionClock
 from lab.specs.model import LivenessCheck, ServiceSpec
 
@@ -77,8 +78,6 @@ class Watcher:
         while not self.stop.is_set():
             if self.owner_pid and not psutil.pid_exists(self.owner_pid):
                 self.timeline.record("owner_gone", owner_pid=self.owner_pid)
-                from lab.runtimes.docker.runtime import remove_labelled
-
                 remove_labelled(self.run_id)
                 return
             now = time.time()
@@ -90,8 +89,6 @@ class Watcher:
                 self.session.hand_over()  # the takedown stops us with SIGTERM
             elif self.session.overdue(now):
                 self.timeline.record("session_takedown_overdue")
-                from lab.runtimes.docker.runtime import remove_labelled
-
                 remove_labelled(self.run_id)
                 return
             self.stop.wait(0.2)

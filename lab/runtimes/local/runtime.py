@@ -16,8 +16,9 @@ from lab.errors import NotHealthy
 from lab.runs import Run
 from lab.runs.run import RUN_ID_ENV
 from lab.runtimes.base import Runtime, ServiceAction, ServiceStatus
+from lab.runtimes.desired import read_desired, spec_hash, start_order, write_desired
 from lab.runtimes.detached import DetachedProcess
-from lab.runtimes.local.supervisor import STATE_FILE, read_desired, spec_hash, start_order, write_desired
+from lab.runtimes.local.supervisor import STATE_FILE
 from lab.specs.model import ServiceSpec
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import os
 import signal
@@ -25,7 +24,6 @@ if __name__ == "__main__":
     # reload happens anyway, so an early SIGHUP loses nothing.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
-import socket
 import subprocess
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -33,44 +31,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
-from pydantic import RootModel
 
-from lab.atomic import read_json_model, write_atomically
+from lab.atomic import write_atomically
 from lab.disk.rotation import LogCaps
 from lab.runs.run import RUN_ID_ENV
 from lab.runs.timeline import Timeline
+from lab.runtimes.desired import DESIRED_FILE, spec_hash, start_order
+from lab.runtimes.health import LIVENESS_GRACE_S, LIVENESS_REASON, check_health
 from lab.runtimes.session_clock import SessionClock
-from lab.specs.model import HealthCheck, LivenessCheck, ServiceSpec
+from lab.specs.model import LivenessCheck, ServiceSpec
 
-DESIRED_FILE = "desired.json"
 STATE_FILE = "supervisor.json"
 STOP_GRACE_S = 10.0
 MAX_BACKOFF_S = 10.0
 # A run longer than this was not part of a crash loop: the next restart's backoff starts over
 # (kubelet does the same after 10 minutes, with a 5-minute cap).
 BACKOFF_RESET_S = 5.0
-# Between the stop signal and SIGKILL when liveness kills a service (terminationGracePeriodSeconds).
-LIVENESS_GRACE_S = 5.0
-LIVENESS_REASON = "Unhealthy: liveness probe failed"
-
-
-def check_health(check: HealthCheck) -> bool:
-    """One health probe: True when the service answers as ready."""
-    import requests  # here: the CLI imports this module for its helpers, and must start fast
-
-    try:
-        if check.kind == "http":
-            assert isinstance(check.target, str)
-            return requests.get(check.target, timeout=check.timeout_s).ok
-        if check.kind == "tcp":
-            assert isinstance(check.target, str)
-            host, port = check.target.rsplit(":", 1)
-            with socket.create_connection((host, int(port)), timeout=check.timeout_s):
-                return True
-        argv = check.target if isinstance(check.target, list) else check.target.split()
-        return subprocess.run(argv, capture_output=True, timeout=check.timeout_s, check=False).returncode == 0
-    except (OSError, requests.RequestException, subprocess.TimeoutExpired):
-        return False
 
 
 @dataclass
@@ -403,52 +379,6 @@ class Supervisor:
             return
         write_atomically(self.run_dir / STATE_FILE, body)
         self._last_written = body
-
-
-class DesiredServices(RootModel[list[ServiceSpec]]):
-    """What desired.json holds: the specs the runtime is asked to run."""
-
-
-def write_desired(run_dir: Path, specs: list[ServiceSpec]) -> None:
-    """Ask the run's runtime for ``specs``; written whole, as the supervisor and watcher poll it."""
-    write_atomically(run_dir / DESIRED_FILE, json.dumps([s.model_dump() for s in specs], indent=2))
-
-
-def read_desired(run_dir: Path) -> list[ServiceSpec]:
-    """The specs a run's runtime was last asked to run (none before its first `up`)."""
-    try:
-        return read_json_model(
-            run_dir / DESIRED_FILE,
-            DesiredServices,
-            "the lab's desired services",
-            "the lab cannot be changed without it: `chaoslab stop` takes it down, then start it again.",
-        ).root
-    except FileNotFoundError:
-        return []
-
-
-def spec_hash(spec: ServiceSpec) -> str:
-    """A fingerprint of a spec, so clients can tell which version of it is running."""
-    return hashlib.sha256(spec.model_dump_json().encode()).hexdigest()[:16]
-
-
-def start_order(specs: list[ServiceSpec]) -> list[str]:
-    """Service names with every dependency before its dependents."""
-    by_name = {s.name: s for s in specs}
-    ordered: list[str] = []
-
-    def visit(name: str, path: tuple[str, ...]) -> None:
-        if name in ordered or name not in by_name:
-            return
-        if name in path:
-            raise ValueError(f"dependency cycle: {' -> '.join((*path, name))}")
-        for dep in by_name[name].depends_on:
-            visit(dep, (*path, name))
-        ordered.append(name)
-
-    for spec in specs:
-        visit(spec.name, ())
-    return ordered
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,8 +6,8 @@ import pytest
 
 from lab.errors import NotHealthy
 from lab.runs import Timeline
+from lab.runtimes.health import LIVENESS_REASON
 from lab.runtimes.local.runtime import LocalRuntime
-from lab.runtimes.local.supervisor import LIVENESS_REASON
 from lab.waiting import wait_until
 from tests.lab.conftest import web
 

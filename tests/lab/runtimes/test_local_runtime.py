@@ -11,8 +11,8 @@ import pytest
 from lab import PROJECT_ROOT
 from lab.errors import NotHealthy
 from lab.runs import Run, Timeline
+from lab.runtimes.desired import start_order
 from lab.runtimes.local.runtime import LocalRuntime, processes_of_run
-from lab.runtimes.local.supervisor import start_order
 from lab.specs.model import HealthCheck, ServiceSpec
 from lab.waiting import wait_until
 

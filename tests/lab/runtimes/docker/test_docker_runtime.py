@@ -11,7 +11,7 @@ from lab.lifecycle import run_scenario
 from lab.runs import Run, Timeline
 from lab.runtimes.docker.engine import RUN_LABEL, labelled_containers
 from lab.runtimes.docker.runtime import DockerRuntime
-from lab.runtimes.local.supervisor import LIVENESS_REASON
+from lab.runtimes.health import LIVENESS_REASON
 from lab.scenarios import load_scenario
 from lab.specs.model import ServiceSpec
 from lab.waiting import wait_until
