@@ -78,7 +78,8 @@ def make_private(path: Path) -> None:
     """Create ``path`` for its owner only: mode 0700, or 0710 to PostgreSQL's group as root."""
     # Run folders hold the run's passwords and data: other users may neither list nor enter them.
     # As root, PostgreSQL runs as an unprivileged user (it refuses root) and its data directory is
-    # <run>/data/postgres, so it must pass through runs/, the run folder and data/. Those folders
+    # <run>/data/postgres, so it must pass through runs/, the run folder and data/ (and logs/ in
+    # containers, where it writes its log as itself). Those folders
     # then belong to that user's group with mode 0710: the group may enter (x), never list (r).
     # Only the server user is in that group (`postgres`, or `nobody`'s `nogroup`); secrets.env
     # and the other files holding passwords are 0600, so even it cannot read them. Any other
@@ -184,10 +185,12 @@ class Run:
         run = cls(directory, info)
         make_private(directory)
         ensure_secrets(directory)
-        for sub in (run.logs_dir, run.config_dir, run.traces_dir):
+        for sub in (run.config_dir, run.traces_dir):
             sub.mkdir(mode=0o700, exist_ok=True)
-        # PostgreSQL's data directory is under data/: the unprivileged server user passes through it.
+        # The unprivileged server user passes through data/ to its data directory, and (docker
+        # runtime) through logs/ to the log file it appends to as itself.
         make_private(run.data_dir)
+        make_private(run.logs_dir)
         (directory / "run.json").write_text(info.model_dump_json(indent=2))
         return run
 
