@@ -41,8 +41,9 @@ def main() -> None:
     with private_home():
         live = start_lab(scenario, seed=1, port_base=args.port_base, echo=lambda _: None)
         try:
-            direct = describe(round_trips(dsn(live.ports["postgres"]), args.count))
-            proxied = describe(round_trips(dsn(live.ports["shop-postgres"]), args.count))
+            password = live.secrets.postgres
+            direct = describe(round_trips(dsn(live.ports["postgres"], password), args.count))
+            proxied = describe(round_trips(dsn(live.ports["shop-postgres"], password), args.count))
         finally:
             stop_lab(live.run)
     print(f"direct:         P50 {direct[0]:.3f} ms  P99 {direct[1]:.3f} ms  ({args.count} round trips)")

@@ -95,7 +95,7 @@ def _why(exc: OSError) -> str:
     return (exc.strerror or type(exc).__name__).lower()
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str, *, private: bool = False) -> None:
     """Write ``text`` to ``path`` so readers see the old file or the new one, never part of either.
 
     The temporary name is the writer's own (process and thread), so two writers racing on one
@@ -103,7 +103,11 @@ def write_atomically(path: Path, text: str) -> None:
     """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        tmp.write_text(text)
+        if private:  # 0600 from the first byte: the file holds passwords
+            with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+                out.write(text)
+        else:
+            tmp.write_text(text)
         tmp.replace(path)
     except OSError as exc:
         raise disk_problem(exc, path.parent) or exc from None

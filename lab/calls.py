@@ -113,7 +113,8 @@ def redis_client(
     import redis
 
     client = redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, **kwargs)
-    address = url.removeprefix("redis://").split("/", 1)[0]
+    # The URL carries the password (redis://:PASSWORD@host:port/0): errors name the host and port only.
+    address = url.removeprefix("redis://").split("/", 1)[0].rsplit("@", 1)[-1]
     try:
         yield client
     except redis.TimeoutError:

@@ -380,8 +380,11 @@ def save_metrics(run: Run) -> str | None:
         return exc.message
     if "prometheus" not in scenario.services:
         return "this lab has no Prometheus"
-    url = f"http://127.0.0.1:{PortPlan(run.info.port_base)['prometheus']}"
-    return try_export(run, scenario, PrometheusClient(url))
+    try:
+        client = PrometheusClient.of_run(run)
+    except LabError as exc:  # a run without its secrets.env (an older chaoslab's)
+        return exc.message
+    return try_export(run, scenario, client)
 
 
 def stop_lab(run: Run, echo: Echo | None = None) -> None:

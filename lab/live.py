@@ -8,6 +8,7 @@ from pathlib import Path
 from lab.flags import FlagStore
 from lab.observability.prometheus import PrometheusClient, write_config
 from lab.runs import Run
+from lab.runs.secrets import PROMETHEUS_USER, RunSecrets
 from lab.runs.session import session_in
 from lab.runtimes import Runtime, ServiceStatus, runtime_for
 from lab.runtimes.base import ServiceAction
@@ -15,7 +16,8 @@ from lab.runtimes.desired import start_order
 from lab.scenarios.catalog import SCENARIOS_DIR
 from lab.scenarios.model import Scenario
 from lab.specs.catalog import DEFINITIONS, LabContext
-from lab.specs.catalog.postgres import dsn
+from lab.specs.catalog.postgres import DB_NAME, DB_USER, dsn
+from lab.specs.catalog.redis import redis_url
 from lab.specs.model import ServiceSpec
 from lab.specs.ports import OFFSETS, PortPlan
 
@@ -32,16 +34,30 @@ class LiveLab:
     # -- endpoints (LabAccess) ----------------------------------------------
     @cached_property
     def prometheus(self) -> PrometheusClient:
-        return PrometheusClient(f"http://127.0.0.1:{self.ports['prometheus']}")
+        return PrometheusClient.of_run(self.run)
 
     @cached_property
     def flags(self) -> FlagStore:
         return FlagStore(self.run.config_dir / "flags.json")
 
+    @cached_property
+    def secrets(self) -> RunSecrets:
+        """The run's passwords (``<run>/secrets.env``)."""
+        return self.run.secrets
+
     @property
     def admin_dsn(self) -> str:
         """Straight to PostgreSQL, not through Toxiproxy: probes must not feel network faults."""
+        return dsn(self.ports["postgres"], self.secrets.postgres)
+
+    @property
+    def login_dsn(self) -> str:
+        """``admin_dsn`` without the password, for command lines (``ps`` shows them to everybody)."""
         return dsn(self.ports["postgres"])
+
+    def client_env(self) -> dict[str, str]:
+        """The passwords as psql and redis-cli read them from their environment."""
+        return {"PGPASSWORD": self.secrets.postgres, "REDISCLI_AUTH": self.secrets.redis}
 
     @property
     def toxiproxy_url(self) -> str:
@@ -50,7 +66,7 @@ class LiveLab:
     @property
     def redis_url(self) -> str:
         """Straight to Redis, not through Toxiproxy, like ``admin_dsn``."""
-        return f"redis://127.0.0.1:{self.ports['redis']}/0"
+        return redis_url(self.ports["redis"], self.secrets.redis)
 
     def service_url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -67,10 +83,20 @@ class LiveLab:
         """The lab's endpoints as environment variables for other tools."""
         present = set(self.scenario.services)
         found = {"CHAOSLAB_RUN_ID": self.run.id}
+        # URLs carry the run's passwords, and psql, redis-cli and libpq-based tools find them in
+        # PG*/REDISCLI_AUTH: the learner's own tools log in with no extra typing.
         if "postgres" in present:
             found["CHAOSLAB_POSTGRES_DSN"] = self.admin_dsn
+            found |= {
+                "PGHOST": "127.0.0.1",
+                "PGPORT": str(self.ports["postgres"]),
+                "PGUSER": DB_USER,
+                "PGDATABASE": DB_NAME,
+                "PGPASSWORD": self.secrets.postgres,
+            }
         if "redis" in present:
             found["CHAOSLAB_REDIS_URL"] = self.redis_url
+            found["REDISCLI_AUTH"] = self.secrets.redis
         for app in self.scenario.services:
             if app in OFFSETS and app not in ("postgres", "redis", "toxiproxy", "prometheus"):
                 found[f"CHAOSLAB_{app.upper()}_URL"] = self.service_url(app)
@@ -78,7 +104,11 @@ class LiveLab:
                 # Where the service is meant to serve its metrics (its own listener).
                 found[f"CHAOSLAB_{app.upper()}_METRICS_URL"] = self.service_url(f"{app}-metrics") + "/metrics"
         if "prometheus" in present:
-            found["CHAOSLAB_PROMETHEUS_URL"] = f"http://127.0.0.1:{self.ports['prometheus']}"
+            # With the login in the URL, `curl $CHAOSLAB_PROMETHEUS_URL/...` works as it stands.
+            login = f"{PROMETHEUS_USER}:{self.secrets.prometheus}"
+            found["CHAOSLAB_PROMETHEUS_URL"] = f"http://{login}@127.0.0.1:{self.ports['prometheus']}"
+            found["CHAOSLAB_PROMETHEUS_USER"] = PROMETHEUS_USER
+            found["CHAOSLAB_PROMETHEUS_PASSWORD"] = self.secrets.prometheus
         if "toxiproxy" in present:
             found["CHAOSLAB_TOXIPROXY_URL"] = self.toxiproxy_url
         found["CHAOSLAB_RUN_DIR"] = str(self.run.dir)

@@ -62,7 +62,14 @@ def lab_places(run: Run, services: Iterable[str], *, running: bool = True) -> li
         if "prometheus" in present:
             prometheus = f"http://127.0.0.1:{ports['prometheus']}"
             found += [
-                Place("prometheus", f"{prometheus}/graph", "Prometheus web UI: graphs and PromQL", main=True),
+                Place(
+                    "prometheus",
+                    f"{prometheus}/graph",
+                    # A browser asks for the login; `chaoslab env` prints it.
+                    "Prometheus web UI: graphs and PromQL (the browser asks for a login: user chaoslab, "
+                    "password CHAOSLAB_PROMETHEUS_PASSWORD from `chaoslab env` or the run's secrets.env)",
+                    main=True,
+                ),
                 Place("alerts", f"{prometheus}/alerts", "Prometheus: alerting rules, pending and firing"),
                 Place("targets", f"{prometheus}/targets", "Prometheus: scrape targets and their last error"),
             ]

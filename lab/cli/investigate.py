@@ -35,14 +35,13 @@ def lab_prometheus() -> tuple[Run, PrometheusClient]:
     from lab.observability.prometheus import PrometheusClient
     from lab.runs import require_current_run
     from lab.runtimes import runtime_for
-    from lab.specs.ports import PortPlan
 
     run = require_current_run()
     if not any(s.state in ("healthy", "running", "starting") for s in runtime_for(run).status().values()):
         from lab import lifecycle
 
         lifecycle.open_lab()  # the lab is gone: this cleans it up and says so (exit 2)
-    return run, PrometheusClient(f"http://127.0.0.1:{PortPlan(run.info.port_base)['prometheus']}")
+    return run, PrometheusClient.of_run(run)
 
 
 @app.command(rich_help_panel=PANEL)
@@ -199,9 +198,10 @@ def psql(
     from lab.setup import find_binary
 
     live = lifecycle.open_lab()
-    argv = [find_binary("psql"), live.admin_dsn, *(["-c", command] if command else []), *ctx.args]
+    argv = [find_binary("psql"), live.login_dsn, *(["-c", command] if command else []), *ctx.args]
     sys.stdout.flush()
-    os.execv(argv[0], argv)
+    # The password goes through the environment: a command line is visible to every user in `ps`.
+    os.execve(argv[0], argv, {**os.environ, **live.client_env()})
 
 
 @app.command("redis-cli", context_settings=PASS_THROUGH, rich_help_panel=PANEL)
@@ -212,7 +212,7 @@ def redis_cli(ctx: typer.Context) -> None:
 
     live = lifecycle.open_lab()
     argv = [find_binary("redis-cli"), "-h", "127.0.0.1", "-p", str(live.ports["redis"]), *ctx.args]
-    os.execv(argv[0], argv)
+    os.execve(argv[0], argv, {**os.environ, **live.client_env()})
 
 
 @app.command(rich_help_panel=PANEL)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -9,8 +10,10 @@ import yaml
 from lab.calls import HTTP_TIMEOUT_S, QUOTED_CHARS, http, json_body
 from lab.errors import BadAnswer, EnvironmentProblem
 from lab.observability.rules import rules_for
+from lab.runs.secrets import PROMETHEUS_USER, write_private
 
 if TYPE_CHECKING:
+    from lab.runs.run import Run
     from lab.specs.catalog.base import LabContext
 
 SCRAPE_INTERVAL = "2s"
@@ -55,9 +58,12 @@ def write_config(ctx: LabContext) -> None:
         for service, port_name in SCRAPED.items()
         if service in ctx.services and (job := scrape_job(ctx, service, port_name)) is not None
     ]
+    secrets = ctx.run.secrets
     jobs.append(
         {
             "job_name": "prometheus",
+            # Its own endpoints take basic auth like everybody's.
+            "basic_auth": {"username": PROMETHEUS_USER, "password": secrets.prometheus},
             "static_configs": [{"targets": [f"127.0.0.1:{ctx.ports['prometheus']}"]}],
         }
     )
@@ -71,23 +77,55 @@ def write_config(ctx: LabContext) -> None:
         "rule_files": [str(ctx.run.config_dir / "rules.yml")],
         "scrape_configs": jobs,
     }
-    (ctx.run.config_dir / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    # 0600: it holds the password of the self-scrape.
+    write_private(ctx.run.config_dir / "prometheus.yml", yaml.safe_dump(config, sort_keys=False))
+    write_web_config(ctx.run.config_dir / "prometheus-web.yml", secrets.prometheus)
     (ctx.run.config_dir / "rules.yml").write_text(
         yaml.safe_dump(rules_for(ctx.services), sort_keys=False, allow_unicode=True)
     )
 
 
+def write_web_config(path: Path, password: str) -> None:
+    """Prometheus' --web.config.file: basic auth for PROMETHEUS_USER, with a bcrypt hash of ``password``."""
+    import bcrypt  # here: only starting a lab needs it
+
+    # Cost 10 (bcrypt's usual minimum): Prometheus checks the hash on every request (it caches a
+    # verified pair), and a lab's clients query every 2 s.
+    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
+    write_private(path, yaml.safe_dump({"basic_auth_users": {PROMETHEUS_USER: hashed}}))
+
+
 class PrometheusClient:
     """Queries the lab's Prometheus over its HTTP API; every call is bounded by ``timeout_s``."""
 
-    def __init__(self, url: str, timeout_s: float = HTTP_TIMEOUT_S):
+    def __init__(self, url: str, password: str | None = None, timeout_s: float = HTTP_TIMEOUT_S):
         self.url = url.rstrip("/")
+        # Every lab's Prometheus takes basic auth; None only for stand-ins in tests.
+        self.auth = None if password is None else (PROMETHEUS_USER, password)
         self.timeout_s = timeout_s
+
+    @classmethod
+    def of_run(cls, run: Run) -> PrometheusClient:
+        """The client of ``run``'s Prometheus: its port, its password."""
+        from lab.specs.ports import PortPlan
+
+        return cls(f"http://127.0.0.1:{PortPlan(run.info.port_base)['prometheus']}", run.secrets.prometheus)
 
     def _get(self, path: str, **params: str) -> Any:
         response = http(
-            "GET", f"{self.url}{path}", service="Prometheus", timeout_s=self.timeout_s, params=params
+            "GET",
+            f"{self.url}{path}",
+            service="Prometheus",
+            timeout_s=self.timeout_s,
+            params=params,
+            auth=self.auth,
         )
+        if response.status_code == 401:
+            raise EnvironmentProblem(
+                f"Prometheus at {self.url} refused this lab's login (HTTP 401).",
+                hint="another lab, or an older one, may listen on that port: `chaoslab status`; "
+                "the password is CHAOSLAB_PROMETHEUS_PASSWORD in the run's secrets.env.",
+            )
         body = json_body(response, service="Prometheus")
         if not isinstance(body, dict):
             raise BadAnswer(
@@ -139,7 +177,9 @@ class PrometheusClient:
     def reload(self) -> None:
         """Ask Prometheus to reread its config and rules."""
         # A reload rereads every rule file: it may take longer than a query.
-        response = http("POST", f"{self.url}/-/reload", service="Prometheus", timeout_s=2 * self.timeout_s)
+        response = http(
+            "POST", f"{self.url}/-/reload", service="Prometheus", timeout_s=2 * self.timeout_s, auth=self.auth
+        )
         if response.status_code != 200:
             raise EnvironmentProblem(
                 f"Prometheus refused its new configuration: {response.text.strip()}",

@@ -24,6 +24,7 @@ from lab.atomic import (
     write_atomically,
 )
 from lab.errors import EnvironmentProblem, UsageError
+from lab.runs.secrets import RunSecrets, ensure_secrets, read_secrets
 
 RUN_ID_ENV = "CHAOSLAB_RUN_ID"
 # What `Run.create` names runs (stamp, scenario id, 4 hex digits): a run id is never a path.
@@ -72,6 +73,35 @@ def ensure_traversable(path: Path) -> None:
                 hint="set CHAOSLAB_HOME to a directory under /var/lib, /var/tmp or /srv "
                 "(the default as root is /var/lib/chaoslab).",
             )
+
+
+def server_group_id() -> int | None:
+    """The group of the unprivileged PostgreSQL user when we are root (None: we are not root)."""
+    import pwd
+
+    from lab.specs.catalog.postgres import server_user  # here: that module imports this one
+
+    user = server_user()
+    return None if user is None else pwd.getpwnam(user).pw_gid
+
+
+def make_private(path: Path) -> None:
+    """Create ``path`` for its owner only: mode 0700, or 0710 to PostgreSQL's group as root."""
+    # Run folders hold the run's passwords and data: other users may neither list nor enter them.
+    # As root, PostgreSQL runs as an unprivileged user (it refuses root) and its data directory is
+    # <run>/data/postgres, so it must pass through runs/, the run folder and data/ (and logs/ in
+    # containers, where it writes its log as itself). Those folders
+    # then belong to that user's group with mode 0710: the group may enter (x), never list (r).
+    # Only the server user is in that group (`postgres`, or `nobody`'s `nogroup`); secrets.env
+    # and the other files holding passwords are 0600, so even it cannot read them. Any other
+    # user gets no access at all.
+    path.mkdir(parents=True, exist_ok=True)
+    group = server_group_id()
+    if group is None:
+        path.chmod(0o700)
+        return
+    os.chown(path, -1, group)
+    path.chmod(0o710)
 
 
 class RunInfo(BaseModel):
@@ -133,6 +163,11 @@ class Run:
         """Key metrics and alert spans exported from Prometheus before its data is dropped."""
         return self.dir / "metrics.json"
 
+    @property
+    def secrets(self) -> RunSecrets:
+        """The run's passwords (PostgreSQL, Redis, Prometheus), from ``secrets.env``."""
+        return read_secrets(self.dir)
+
     def log_path(self, service: str) -> Path:
         return self.logs_dir / f"{service}.log"
 
@@ -159,12 +194,17 @@ class Run:
         run = cls(directory, info)
         try:
             ensure_traversable(home)
-            ensure_traversable(home / "runs")
-            ensure_traversable(directory)
-            for sub in (run.logs_dir, run.data_dir, run.config_dir, run.traces_dir):
-                sub.mkdir(exist_ok=True)
-                if os.geteuid() == 0:
-                    sub.chmod(0o755)
+            # Not listable by others: a run's id is no secret, but the list of a home's runs is
+            # nobody else's.
+            make_private(home / "runs")
+            make_private(directory)
+            ensure_secrets(directory)
+            for sub in (run.config_dir, run.traces_dir):
+                sub.mkdir(mode=0o700, exist_ok=True)
+            # The unprivileged server user passes through data/ to its data directory, and (docker
+            # runtime) through logs/ to the log file it appends to as itself.
+            make_private(run.data_dir)
+            make_private(run.logs_dir)
             write_atomically(directory / "run.json", info.model_dump_json(indent=2))
         except OSError as exc:
             # A disk that filled up between the check and here: no half-made run folder stays.

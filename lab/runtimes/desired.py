@@ -25,7 +25,10 @@ class DesiredServices(RootModel[list[ServiceSpec]]):
 
 def write_desired(run_dir: Path, specs: list[ServiceSpec]) -> None:
     """Ask the run's runtime for ``specs``; written whole, as the supervisor and watcher poll it."""
-    write_atomically(run_dir / DESIRED_FILE, json.dumps([s.model_dump() for s in specs], indent=2))
+    # Private: the specs' environments hold the run's passwords (DSNs, Redis URLs).
+    write_atomically(
+        run_dir / DESIRED_FILE, json.dumps([s.model_dump() for s in specs], indent=2), private=True
+    )
 
 
 def read_desired(run_dir: Path) -> list[ServiceSpec]:

@@ -65,10 +65,11 @@ def test_prometheus_scrapes_the_shop_and_knows_the_chapter_alerts(live: LiveLab)
     wait_until(
         lambda: live.prometheus.scalar("shop:db_pool_usage_ratio") is not None, 20, "the pool usage signal"
     )
-    rules = requests.get(f"{live.prometheus.url}/api/v1/rules", timeout=5).json()["data"]["groups"]
+    rules = requests.get(f"{live.prometheus.url}/api/v1/rules", timeout=5, auth=live.prometheus.auth)
+    groups = rules.json()["data"]["groups"]
     alerts = {
         r["name"]: r["annotations"]["chapter_name"]
-        for g in rules
+        for g in groups
         for r in g["rules"]
         if r["type"] == "alerting"
     }

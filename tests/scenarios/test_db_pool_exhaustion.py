@@ -137,3 +137,10 @@ def test_env_exports_point_at_a_working_lab(chaoslab) -> None:
     while time.monotonic() < deadline and requests.get(f"{shop}/readyz", timeout=5).status_code != 200:
         time.sleep(0.2)
     assert requests.get(f"{shop}/products/1", timeout=5).json()["id"] == 1
+    # The exports carry the run's passwords: the learner's own tools log in with them.
+    import psycopg
+
+    with psycopg.connect(exports["CHAOSLAB_POSTGRES_DSN"].strip("'"), connect_timeout=5) as conn:
+        assert conn.execute("select 1").fetchone() == (1,)
+    prometheus = exports["CHAOSLAB_PROMETHEUS_URL"].strip("'")
+    assert requests.get(f"{prometheus}/api/v1/query", params={"query": "up"}, timeout=5).status_code == 200

@@ -33,7 +33,7 @@ class Checkout:
     def spec(self, ctx: LabContext) -> ServiceSpec:
         port = ctx.ports["checkout"]
         env = {
-            "CHAOSLAB_DATABASE_URL": dsn(ctx.ports["checkout-postgres"]),
+            "CHAOSLAB_DATABASE_URL": dsn(ctx.ports["checkout-postgres"], ctx.run.secrets.postgres),
             "CHAOSLAB_TRACES_FILE": str(ctx.run.traces_dir / "checkout.jsonl"),
             "OTEL_SERVICE_NAME": "checkout",
             **ctx.app_env(),

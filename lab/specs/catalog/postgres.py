@@ -55,9 +55,47 @@ def _chown_tree(path: Path, user: str | None) -> None:
             os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False)
 
 
-def dsn(port: int, *, host: str = "127.0.0.1") -> str:
-    """A libpq URL for the lab database on ``port``."""
-    return f"postgresql://{DB_USER}@{host}:{port}/{DB_NAME}"
+def dsn(port: int, password: str | None = None, *, host: str = "127.0.0.1") -> str:
+    """A libpq URL for the lab database on ``port``; with ``password``, one that logs in."""
+    login = DB_USER if password is None else f"{DB_USER}:{password}"
+    return f"postgresql://{login}@{host}:{port}/{DB_NAME}"
+
+
+# Every login is by password (SCRAM), TCP only: no `trust` in a run's cluster. The template was
+# built with trust on a private Unix socket (initdb's own connections); a run never uses that file.
+RUN_HBA = """\
+# Written by chaoslab for this run: password (SCRAM) logins only, on loopback TCP.
+host all all 127.0.0.1/32 scram-sha-256
+host all all ::1/128 scram-sha-256
+"""
+
+
+def set_run_password(data: Path, password: str) -> None:
+    """Give the copied cluster this run's pg_hba and the role this run's password (single-user mode)."""
+    user = server_user()
+    hba = data / "pg_hba.conf"
+    hba.write_text(RUN_HBA)
+    hba.chmod(0o600)
+    if user is not None:
+        entry = pwd.getpwnam(user)
+        os.chown(hba, entry.pw_uid, entry.pw_gid)
+    # Single-user mode reads the statement on stdin: the password never shows on a command line,
+    # and the server listens on nothing while it runs. DB_USER is the template's only role.
+    statement = f"ALTER ROLE {DB_USER} WITH PASSWORD '{password}';\n"
+    result = subprocess.run(
+        [find_binary("postgres"), "--single", "-D", str(data), "-c", "log_statement=none", "postgres"],
+        input=statement.encode(),
+        capture_output=True,
+        user=user,
+        group=user,
+    )
+    if result.returncode != 0 or b"ERROR" in result.stdout + result.stderr:
+        raise EnvironmentProblem(
+            "Could not set this run's database password (PostgreSQL in single-user mode failed).",
+            details=(result.stdout + result.stderr).decode(errors="replace").splitlines()[-5:],
+            hint="`chaoslab doctor`; a template built by another PostgreSQL version is rebuilt after "
+            f"removing {cache_home() / 'postgres'}.",
+        )
 
 
 def template_dir(seed: int, rows: int) -> Path:
@@ -196,6 +234,7 @@ class Postgres(NoPreparation):
         with template_lock(template.parent, shared=True):
             # cp keeps ownership and is far faster than dump/restore.
             subprocess.run(["cp", "-a", str(template / "data"), str(data)], check=True)
+        set_run_password(data, ctx.run.secrets.postgres)
 
     def spec(self, ctx: LabContext) -> ServiceSpec:
         port = ctx.ports["postgres"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lab.specs.catalog.base import LabContext, gunicorn_command
 from lab.specs.catalog.postgres import dsn
+from lab.specs.catalog.redis import redis_url
 from lab.specs.model import HealthCheck, Link, ServiceSpec
 
 # One worker so /metrics sees every request; threads so that reads and updates of the same
@@ -36,8 +37,8 @@ class Profile:
     def spec(self, ctx: LabContext) -> ServiceSpec:
         port = ctx.ports["profile"]
         env = {
-            "CHAOSLAB_DATABASE_URL": dsn(ctx.ports["profile-postgres"]),
-            "CHAOSLAB_REDIS_URL": f"redis://127.0.0.1:{ctx.ports['profile-redis']}/0",
+            "CHAOSLAB_DATABASE_URL": dsn(ctx.ports["profile-postgres"], ctx.run.secrets.postgres),
+            "CHAOSLAB_REDIS_URL": redis_url(ctx.ports["profile-redis"], ctx.run.secrets.redis),
             "CHAOSLAB_TRACES_FILE": str(ctx.run.traces_dir / "profile.jsonl"),
             "OTEL_SERVICE_NAME": "profile",
             **ctx.app_env(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lab.runs.secrets import PROMETHEUS_USER
 from lab.setup import find_binary
 from lab.specs.catalog.base import LabContext
 from lab.specs.model import HealthCheck, Link, ServiceSpec
@@ -31,10 +32,16 @@ class Prometheus:
                 f"--config.file={ctx.run.config_dir / 'prometheus.yml'}",
                 f"--storage.tsdb.path={ctx.run.data_dir / 'prometheus'}",
                 f"--web.listen-address=127.0.0.1:{port}",
+                # Basic auth on every endpoint (API, UI, /-/reload): other users share 127.0.0.1.
+                f"--web.config.file={ctx.run.config_dir / 'prometheus-web.yml'}",
                 "--web.enable-lifecycle",
                 "--storage.tsdb.retention.time=2d",
                 "--log.level=warn",
             ],
             ports={"prometheus": port},
-            health=HealthCheck(kind="http", target=f"http://127.0.0.1:{port}/-/ready", interval_s=0.5),
+            health=HealthCheck(
+                kind="http",
+                target=f"http://{PROMETHEUS_USER}:{ctx.run.secrets.prometheus}@127.0.0.1:{port}/-/ready",
+                interval_s=0.5,
+            ),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from lab.specs.catalog.base import LabContext, gunicorn_command
+from lab.specs.catalog.redis import redis_url
 from lab.specs.model import HealthCheck, Link, ServiceSpec
 
 # One worker so /metrics sees every request (and the model is trained once).
@@ -14,7 +15,7 @@ ITEM_INDEX_VERSIONS = ("v1", "v2")
 
 def feature_store_url(ctx: LabContext) -> str:
     """The feature store (the lab's Redis) as the recommender and the feature pipeline reach it."""
-    return f"redis://127.0.0.1:{ctx.ports['recommender-redis']}/0"
+    return redis_url(ctx.ports["recommender-redis"], ctx.run.secrets.redis)
 
 
 class Recommender:

@@ -1,16 +1,30 @@
-"""Redis: a private, memory-only server per run."""
+"""Redis: a private, memory-only server per run, with this run's password."""
 
 from __future__ import annotations
 
+from lab.runs.secrets import write_private
 from lab.setup import find_binary
-from lab.specs.catalog.base import LabContext, NoPreparation
-from lab.specs.model import HealthCheck, ServiceSpec
+from lab.specs.catalog.base import LabContext
+from lab.specs.model import HealthCheck, Link, ServiceSpec
 
 
-class Redis(NoPreparation):
+def redis_url(port: int, password: str | None = None, *, host: str = "127.0.0.1") -> str:
+    """A redis-py URL for database 0 on ``port``; with ``password``, one that authenticates."""
+    login = "" if password is None else f":{password}@"
+    return f"redis://{login}{host}:{port}/0"
+
+
+class Redis:
     """Cache and small state for the app services."""
 
     name = "redis"
+
+    def prepare(self, ctx: LabContext) -> None:
+        # The password lives in a 0600 file, not on the command line, where `ps` would show it.
+        write_private(ctx.run.config_dir / "redis.conf", f"requirepass {ctx.run.secrets.redis}\n")
+
+    def links(self, ctx: LabContext) -> list[Link]:
+        return []
 
     def spec(self, ctx: LabContext) -> ServiceSpec:
         port = ctx.ports["redis"]
@@ -21,6 +35,7 @@ class Redis(NoPreparation):
             role="cache (Redis)",
             command=[
                 find_binary("redis-server"),
+                str(ctx.run.config_dir / "redis.conf"),
                 "--bind",
                 "127.0.0.1",
                 "--port",

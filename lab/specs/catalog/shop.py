@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lab.specs.catalog.base import LabContext, gunicorn_command
 from lab.specs.catalog.postgres import dsn
+from lab.specs.catalog.redis import redis_url
 from lab.specs.model import HealthCheck, Link, ServiceSpec
 
 # One worker so /metrics sees every request; more threads than any scenario has users,
@@ -60,8 +61,8 @@ class Shop:
     def spec(self, ctx: LabContext) -> ServiceSpec:
         port = ctx.ports["shop"]
         env = {
-            "CHAOSLAB_DATABASE_URL": dsn(ctx.ports["shop-postgres"]),
-            "CHAOSLAB_REDIS_URL": f"redis://127.0.0.1:{ctx.ports['shop-redis']}/0",
+            "CHAOSLAB_DATABASE_URL": dsn(ctx.ports["shop-postgres"], ctx.run.secrets.postgres),
+            "CHAOSLAB_REDIS_URL": redis_url(ctx.ports["shop-redis"], ctx.run.secrets.redis),
             "CHAOSLAB_FLAGS_FILE": str(ctx.run.config_dir / "flags.json"),
             "CHAOSLAB_TRACES_FILE": str(ctx.run.traces_dir / "shop.jsonl"),
             "OTEL_SERVICE_NAME": "shop",
