@@ -7,9 +7,12 @@ port base 17800 by default) and stops afterwards.
 Beside the wall time of the subprocess (min / median / max), `cpu` is its median user + system
 time: what a run costs whatever else the machine is doing (on a busy machine wall time waits for
 a core). The same command run in this process (imports warm) shows the command's own work: its
-probes and HTTP calls (median). What is left of the median wall time is the CLI's start-up
-cost (interpreter, imports, parsing), the figure the targets are about: ≤ 0.3 s for `--help`
-and `list`, ≤ 0.5 s plus the probe time for the lab commands.
+probes and HTTP calls (median). A probe also costs the loading of its client library the first
+time (`verify` measures a SQL probe: psycopg takes ~0.1 s to import), shown apart as `clients`:
+which client libraries the command loads beyond the CLI's own modules, and their import time
+in a fresh interpreter. What is left of the median wall time is the CLI's start-up cost
+(interpreter, imports, parsing), the figure the targets are about: ≤ 0.3 s for `--help` and
+`list`, ≤ 0.5 s plus the probe time for the lab commands.
 
 Each command runs once first, uncounted: as on an installed chaoslab, Python's bytecode cache
 and the catalog cache are warm. Where PYTHONDONTWRITEBYTECODE is set (some CI images), the
@@ -80,15 +83,52 @@ def in_process_times(args: list[str], runs: int) -> list[float]:
     return figures
 
 
-def row(args: list[str], measured: tuple[list[float], list[float], set[int]], own: list[float] | None) -> str:
+# The client libraries of the lab's probes; what the CLI imports for itself is not counted.
+PROBE_CLIENTS = ("psycopg", "redis", "playwright")
+CLI_CORE = "import lab.cli, lab.lifecycle, lab.scenarios.observe, lab.reports.summary"
+
+
+def probe_clients(args: list[str], runs: int) -> tuple[list[str], float]:
+    """The probe client libraries `chaoslab ARGS` loads beyond the CLI's own modules, and the
+    median time they take to import in a fresh interpreter that has the CLI's modules already."""
+    script = (
+        f"import contextlib, io, sys\n{CLI_CORE}\nbefore = set(sys.modules)\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), "
+        "contextlib.suppress(Exception, SystemExit):\n"
+        f"    lab.cli.app({args!r}, standalone_mode=False)\n"
+        f"print(','.join(c for c in {PROBE_CLIENTS!r} if c in sys.modules and c not in before))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True).stdout.strip()
+    clients = [c for c in loaded.split(",") if c]
+    if not clients:
+        return [], 0.0
+    timing = (
+        f"import time\n{CLI_CORE}\nstarted = time.perf_counter()\nimport {', '.join(clients)}\n"
+        "print(time.perf_counter() - started)\n"
+    )
+    seconds = [
+        float(subprocess.run([sys.executable, "-c", timing], capture_output=True, text=True).stdout)
+        for _ in range(runs)
+    ]
+    return clients, statistics.median(seconds)
+
+
+def row(
+    args: list[str],
+    measured: tuple[list[float], list[float], set[int]],
+    own: list[float] | None,
+    clients: tuple[list[str], float] = ([], 0.0),
+) -> str:
     wall, cpu, codes = measured
     ordered = sorted(wall)
     median = statistics.median(ordered)
     own_median = statistics.median(own) if own else 0.0
+    names, loading = clients
+    start_up = median - own_median - loading
     return (
         f"{' '.join(args):<12} {ordered[0]:6.2f} {median:6.2f} {ordered[-1]:6.2f}"
-        f"  {statistics.median(cpu):6.2f}  {own_median:8.2f} {median - own_median:9.2f}"
-        f"   {','.join(map(str, sorted(codes)))}"
+        f"  {statistics.median(cpu):6.2f}  {own_median:8.2f} {loading:7.2f} {start_up:9.2f}"
+        f"   {','.join(map(str, sorted(codes))):<4}  {', '.join(names)}"
     )
 
 
@@ -117,7 +157,8 @@ def main() -> None:
                     sys.exit(f"the lab did not start:\n{started.stderr}")
                 for command in ON_A_LAB:
                     measured = wall_times(command, args.runs)
-                    lines.append(row(command, measured, in_process_times(command, args.runs)))
+                    own = in_process_times(command, args.runs)
+                    lines.append(row(command, measured, own, probe_clients(command, args.runs)))
             finally:
                 subprocess.run([*chaoslab_argv(), "stop"], capture_output=True)
     print(
@@ -126,7 +167,7 @@ def main() -> None:
     )
     print(
         f"{'command':<12} {'min':>6} {'median':>6} {'max':>6}  {'cpu':>6}"
-        f"  {'own work':>8} {'start-up':>9}   exit"
+        f"  {'own work':>8} {'clients':>7} {'start-up':>9}   exit  probe clients loaded"
     )
     print("\n".join(lines))
 

@@ -266,13 +266,23 @@ def start_incident(
     return baseline
 
 
-def _apply_steps(live: LiveLab, steps: list[FaultStep], event: str, **fields: object) -> list[dict]:
+def _apply_steps(
+    live: LiveLab, steps: list[FaultStep], event: str, echo: Echo = print, **fields: object
+) -> list[dict]:
     timeline = Timeline(live.run.timeline_path)
     mementos = []
     for step in steps:
         memento = step.inject(live)
         mementos.append(memento)
-        timeline.record(event, kind=step.kind, what=step.describe(), **fields)
+        # A rollback step keeps a person's edits as a patch: say where, as `chaoslab rollback` does.
+        saved = memento.get("edits_saved") if isinstance(memento, dict) else None
+        if saved:
+            echo(
+                f"your edits are saved in {saved} "
+                f"(to bring them back: cd {live.run.source_dir} && git apply {os.path.basename(saved)})"
+            )
+        extra = {"edits_saved": saved} if saved else {}
+        timeline.record(event, kind=step.kind, what=step.describe(), **fields, **extra)
     return mementos
 
 
@@ -301,22 +311,22 @@ def revert_fault(live: LiveLab) -> None:
     live.run.write_state(injected=False, phase="reverted")
 
 
-def apply_fix(live: LiveLab) -> None:
-    """Apply the scenario's reference fix."""
+def apply_fix(live: LiveLab, echo: Echo = print) -> None:
+    """Apply the scenario's reference fix; ``echo`` says where a person's edits were kept."""
     fix = live.scenario.fix_for(live.run.info.variant)
-    _apply_steps(live, list(fix.steps), "fix_applied")
+    _apply_steps(live, list(fix.steps), "fix_applied", echo)
     live.run.write_state(fixed_at=time.time(), phase="fixed")
 
 
-def apply_mitigation(live: LiveLab, mitigation_id: str) -> None:
-    """Apply one of the scenario's mitigations by id."""
+def apply_mitigation(live: LiveLab, mitigation_id: str, echo: Echo = print) -> None:
+    """Apply one of the scenario's mitigations by id; ``echo`` says where a person's edits were kept."""
     found = {m.id: m for m in live.scenario.mitigations}
     if mitigation_id not in found:
         raise UsageError(
             f"Scenario {live.scenario.id} has no mitigation {mitigation_id!r}.",
             hint=f"known: {', '.join(found) or 'none'}.",
         )
-    _apply_steps(live, list(found[mitigation_id].steps), "mitigation_applied", mitigation=mitigation_id)
+    _apply_steps(live, list(found[mitigation_id].steps), "mitigation_applied", echo, mitigation=mitigation_id)
 
 
 DECLARATIONS = {
@@ -474,11 +484,11 @@ def run_scenario(
         if mitigation:
             chosen = find_mitigation(scenario, mitigation)
             echo(f"applying mitigation {mitigation}: {chosen.description}")
-            apply_mitigation(live, mitigation)
+            apply_mitigation(live, mitigation, echo)
             phase(f"mitigation {mitigation}", chosen.checks, latch=False, since=since)
         else:
             echo(f"applying the reference fix: {scenario.fix_for(outcome.variant).description}")
-            apply_fix(live)
+            apply_fix(live, echo)
             if phase("recovery", scenario.recovery, latch=False, since=since):
                 timeline.record("verified", ok=True, by="run")
         return outcome

@@ -3,20 +3,13 @@ deploy and rollback."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from lab.cli.root import (
-    Json,
-    app,
-    console,
-)
+from lab.cli.root import Json, app, console, echo
 from lab.errors import UsageError
 from lab.output import emit_json
-
-if TYPE_CHECKING:
-    pass
 
 PANEL = "Change the lab"
 
@@ -57,7 +50,7 @@ def fix() -> None:
     from lab import lifecycle
 
     live = lifecycle.open_lab()
-    lifecycle.apply_fix(live)
+    lifecycle.apply_fix(live, echo=echo)
     console.print(f"applied: {live.scenario.fix_for(live.run.info.variant).description}")
 
 
@@ -67,7 +60,7 @@ def mitigate(mitigation_id: Annotated[str, typer.Argument(metavar="MITIGATION")]
     from lab import lifecycle
 
     live = lifecycle.open_lab()
-    lifecycle.apply_mitigation(live, mitigation_id)
+    lifecycle.apply_mitigation(live, mitigation_id, echo=echo)
     console.print(f"applied mitigation {mitigation_id}")
 
 
@@ -106,5 +99,5 @@ def rollback(service: str) -> None:
     from lab import lifecycle
 
     live = lifecycle.open_lab()
-    lifecycle.rollback(live, service)
+    lifecycle.rollback(live, service, echo=echo)
     console.print(f"{service} rolled back to the shipped release")

@@ -125,3 +125,30 @@ def test_the_rollback_step_records_the_saved_edits_and_its_revert_keeps_the_rele
     edit_profile(tmp_path)
     memento = step.inject(lab)  # type: ignore[arg-type]
     assert memento["edits_saved"] and Path(memento["edits_saved"]).exists()
+
+
+def test_a_rollback_mitigation_says_where_the_edits_went_too(lab_home: Path) -> None:
+    from lab.scenarios import load_scenario
+
+    run = Run.create(
+        scenario="stale-profile-cache",
+        seed=1,
+        variant="wrong-key",
+        runtime="local",
+        port_base=1,
+        root=PROJECT_ROOT,
+    )
+    create_working_copy(run.source_dir)
+    edit_profile(run.source_dir)
+    said: list[str] = []
+    lab = RollbackLab(run)
+    lab.scenario = load_scenario("stale-profile-cache")  # type: ignore[attr-defined]
+
+    lifecycle.apply_mitigation(lab, "rollback", echo=said.append)  # type: ignore[arg-type]
+
+    [saved] = run.source_dir.glob("profile.edits-*.patch")
+    assert said == [
+        f"your edits are saved in {saved} (to bring them back: cd {run.source_dir} && git apply {saved.name})"
+    ]
+    events = [json.loads(line) for line in run.timeline_path.read_text().splitlines()]
+    assert events[-1]["event"] == "mitigation_applied" and events[-1]["edits_saved"] == str(saved)
