@@ -7,6 +7,7 @@ judged against this run's own baseline, never against a number tuned to one mach
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -103,8 +104,17 @@ def test_learner_investigates_with_real_tools_and_their_own_fix_verifies(chaosla
     )
     assert "Seq Scan on products" in explain.stdout
 
-    not_yet = chaoslab("verify")
+    # What a script reads (docs/cli-json.md): the alerts firing by name, the checks that fail.
+    firing = {
+        a["name"] for a in json.loads(chaoslab("alerts", "--json").stdout)["alerts"] if a["state"] == "firing"
+    }
+    assert {"APIServiceP99Latency", "DatabaseConnectionPoolUsage"} <= firing
+    not_yet = chaoslab("verify", "--json")
     assert not_yet.returncode == 1, not_yet.stdout
+    verdict = json.loads(not_yet.stdout)
+    assert verdict["verified"] is False and "category_query_ms" in {
+        c["label"] for c in verdict["checks"] if not c["held"]
+    }
 
     hint = chaoslab("hint")
     assert "hint 1 of" in hint.stdout
@@ -112,8 +122,9 @@ def test_learner_investigates_with_real_tools_and_their_own_fix_verifies(chaosla
     # Not the lab's reference fix: a learner's own, different index must verify too.
     own_fix = chaoslab("psql", "-c", "CREATE INDEX learner_idx ON products (category, price DESC)")
     assert own_fix.returncode == 0, own_fix.stderr
-    verified = chaoslab("verify", "--wait", "120")
+    verified = chaoslab("verify", "--wait", "120", "--json")
     assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert json.loads(verified.stdout)["verified"] is True
 
     stopped = chaoslab("stop")
     assert stopped.returncode == 0
