@@ -25,8 +25,6 @@ from lab.runs.session import (
     check_length,
     format_length,
     parse_length,
-    session_of,
-    write_session,
 )
 from lab.runtimes import RUNTIMES, runtime_for
 from lab.scenarios import Scenario, load_scenario
@@ -103,7 +101,7 @@ def start_lab(
     mark_current(run)
     # Before the first `up`: the supervisor (or watcher) reads the session's end when it starts.
     session = Session.starting_now(length_s)
-    write_session(run, session)
+    run.write_state(session=session)
     timeline = Timeline(run.timeline_path)
     timeline.record(
         "lab_starting",
@@ -181,7 +179,7 @@ def start_load(live: LiveLab) -> None:
     live.run.write_state(load_on=True)
     live.apply()
     plan = live.scenario.load
-    session = session_of(live.run)
+    session = live.run.read_state().session
     Timeline(live.run.timeline_path).record(
         "load_started",
         users=plan.users,
@@ -193,7 +191,7 @@ def start_load(live: LiveLab) -> None:
 
 def load_bound(live: LiveLab) -> str:
     """When the load stops by itself, for people: with the session, or after the plan's time."""
-    session = session_of(live.run)
+    session = live.run.read_state().session
     if session is None:
         return f"stops by itself after {live.scenario.load.max_seconds}s"
     return f"until the session ends, in {format_length(session.left_s())}"
@@ -201,14 +199,14 @@ def load_bound(live: LiveLab) -> str:
 
 def extend_session(live: LiveLab, by_s: int) -> Session:
     """Move the session's end ``by_s`` later, the load's bound with it; the new session."""
-    session = session_of(live.run)
+    session = live.run.read_state().session
     if session is None:
         raise UsageError(
             f"Run {live.run.id} was started before sessions had an end: there is nothing to extend.",
             hint="it runs until `chaoslab stop`.",
         )
     extended = session.extended(by_s)
-    write_session(live.run, extended)
+    live.run.write_state(session=extended)
     Timeline(live.run.timeline_path).record(
         "session_extended", by_s=by_s, ends_at=extended.ends_at, length_s=round(extended.length_s)
     )
@@ -241,12 +239,12 @@ def measure_baseline(live: LiveLab, echo: Echo = print, *, warm_up: bool = True)
 
 def calibration_of(live: LiveLab) -> list[dict]:
     """The settings this run sized from the machine's speed (empty when the scenario has none)."""
-    return list(live.run.read_state().get("calibration") or [])
+    return list(live.run.read_state().calibration)
 
 
 def baseline_of(live: LiveLab) -> dict[str, Value]:
     """This run's measured baseline, probe by probe (empty before it is measured)."""
-    return dict(live.run.read_state().get("baseline") or {})
+    return dict(live.run.read_state().baseline)
 
 
 def start_incident(
@@ -289,7 +287,7 @@ def _apply_steps(
 def inject(live: LiveLab) -> None:
     """Inject the faults of the run's variant."""
     state = live.run.read_state()
-    if state.get("injected"):
+    if state.injected:
         raise UsageError("The fault is already injected in this lab.")
     variant = next(v for v in live.scenario.variants if v.id == live.run.info.variant)
     # The clock of the symptoms (and the alert deadline) starts when the first step goes in.
@@ -301,11 +299,11 @@ def inject(live: LiveLab) -> None:
 def revert_fault(live: LiveLab) -> None:
     """Undo the injected faults (the rollback a trainer may want)."""
     state = live.run.read_state()
-    if not state.get("injected"):
+    if not state.injected:
         raise UsageError("No fault is injected in this lab.")
     variant = next(v for v in live.scenario.variants if v.id == live.run.info.variant)
     timeline = Timeline(live.run.timeline_path)
-    for step, memento in reversed(list(zip(variant.faults, state["fault_mementos"], strict=True))):
+    for step, memento in reversed(list(zip(variant.faults, state.fault_mementos, strict=True))):
         step.revert(live, memento)
         timeline.record("fault_reverted", kind=step.kind, what=step.describe())
     live.run.write_state(injected=False, phase="reverted")
@@ -345,7 +343,7 @@ def declare(live: LiveLab, what: str, note: str | None = None) -> dict:
 
 def show_hint(live: LiveLab, *, by: str) -> tuple[int, str] | None:
     """Reveal the next hint (recorded, and appended to the run's hints.md); None when all are out."""
-    shown = int(live.run.read_state().get("hints_shown", 0))
+    shown = live.run.read_state().hints_shown
     hints = live.scenario.hints
     if shown >= len(hints):
         return None
@@ -477,7 +475,7 @@ def run_scenario(
         outcome.phases.append(baseline)
         if not baseline.ok:
             return outcome
-        since = float(live.run.read_state()["injected_at"])
+        since = float(live.run.read_state().injected_at or time.time())
         if not phase("symptoms", scenario.symptoms, latch=True, since=since):
             return outcome
         since = time.time()

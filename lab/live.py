@@ -9,7 +9,6 @@ from lab.flags import FlagStore
 from lab.observability.prometheus import PrometheusClient, write_config
 from lab.runs import Run
 from lab.runs.secrets import PROMETHEUS_USER, RunSecrets
-from lab.runs.session import session_in
 from lab.runtimes import Runtime, ServiceStatus, runtime_for
 from lab.runtimes.base import ServiceAction
 from lab.runtimes.desired import start_order
@@ -124,9 +123,9 @@ class LiveLab:
             seed=self.run.info.seed,
             product_rows=self.scenario.data.products,
             load=self.scenario.load,
-            env_overrides=state.get("env_overrides", {}),
-            scrape_overrides=state.get("scrape_overrides", {}),
-            session=session_in(state),
+            env_overrides=state.env_overrides,
+            scrape_overrides=state.scrape_overrides,
+            session=state.session,
         )
 
     def specs(self) -> list[ServiceSpec]:
@@ -134,12 +133,12 @@ class LiveLab:
         ctx = self.context()
         state = self.run.read_state()
         specs = [DEFINITIONS[name].spec(ctx) for name in self.scenario.services]
-        if state.get("load_on"):
+        if state.load_on:
             specs.append(DEFINITIONS["locust"].spec(ctx))
         # A generation bump is a restart with nothing else changed (a redeploy).
-        generations = state.get("generations", {})
+        generations = state.generations
         by_name = {s.name: s.model_copy(update={"generation": generations.get(s.name, 0)}) for s in specs}
-        for name, change in state.get("liveness_overrides", {}).items():
+        for name, change in state.liveness_overrides.items():
             spec = by_name.get(name)
             if spec is not None and spec.liveness is not None:
                 by_name[name] = spec.model_copy(update={"liveness": spec.liveness.model_copy(update=change)})
@@ -151,14 +150,14 @@ class LiveLab:
 
     def restart(self, service: str) -> None:
         """Restart ``service`` (from its working copy) and wait until it is healthy."""
-        generations = self.run.read_state().get("generations", {})
+        generations = self.run.read_state().generations
         generations[service] = generations.get(service, 0) + 1
         self.run.write_state(generations=generations)
         self.apply()
 
     def set_env(self, service: str, env: dict[str, str | None]) -> dict[str, str | None]:
         """Change a service's environment and restart it; returns the previous overrides."""
-        overrides = self.run.read_state().get("env_overrides", {})
+        overrides = self.run.read_state().env_overrides
         current = dict(overrides.get(service, {}))
         previous: dict[str, str | None] = {key: current.get(key) for key in env}
         for key, value in env.items():
@@ -173,7 +172,7 @@ class LiveLab:
 
     def set_liveness(self, service: str, change: dict[str, float] | None) -> dict[str, float] | None:
         """Change a service's liveness check (None: as shipped) and redeploy it; returns the last change."""
-        overrides = self.run.read_state().get("liveness_overrides", {})
+        overrides = self.run.read_state().liveness_overrides
         previous = overrides.pop(service, None)
         if change is not None:
             overrides[service] = change
@@ -191,7 +190,7 @@ class LiveLab:
 
     def set_scrape(self, job: str, change: dict[str, object] | None) -> dict[str, object] | None:
         """Change one scrape job (None: as shipped), rewrite the config, reload; returns the last change."""
-        overrides = self.run.read_state().get("scrape_overrides", {})
+        overrides = self.run.read_state().scrape_overrides
         previous = overrides.pop(job, None)
         if change is not None:
             overrides[job] = change

@@ -73,7 +73,6 @@ def start(
     from lab import lifecycle
     from lab.places import lab_places
     from lab.reports.summary import checks_table
-    from lab.runs.session import session_of
     from lab.scenarios import load_scenario
     from lab.scenarios.observe import observe
 
@@ -82,7 +81,7 @@ def start(
     live = lifecycle.start_lab(
         scenario, seed=seed, port_base=port_base, runtime=runtime, session_s=session_s, echo=echo
     )
-    up_for = _session_line(session_of(live.run))
+    up_for = _session_line(live.run.read_state().session)
     echo(f"lab up in {time.monotonic() - started:.1f}s (run {live.run.id}); {up_for}")
     if no_fault:
         lifecycle.start_load(live)
@@ -178,12 +177,11 @@ def status(as_json: Json = False) -> None:
     """Services with health, firing alerts and the scenario's key signals (exit 1: a service is down)."""
     from lab import lifecycle
     from lab.reports.summary import format_value
-    from lab.runs.session import session_in
     from lab.scenarios.observe import measure
 
     live = lifecycle.open_lab()
     state = live.run.read_state()
-    session = session_in(state)
+    session = state.session
     services = list(live.runtime.status().values())
     signals = []
     for name in live.scenario.summary_probes:
@@ -205,7 +203,7 @@ def status(as_json: Json = False) -> None:
         emit_json(
             {
                 "run": live.run.info,
-                "phase": state.get("phase", "up"),
+                "phase": state.phase,
                 "healthy": not unhealthy,
                 "services": services,
                 "signals": signals,
@@ -216,7 +214,7 @@ def status(as_json: Json = False) -> None:
     else:
         console.print(
             f"run [bold]{live.run.id}[/] · scenario {live.scenario.id} · seed {live.run.info.seed} · "
-            f"phase {state.get('phase', 'up')} · {_session_line(session)}"
+            f"phase {state.phase} · {_session_line(session)}"
         )
         console.print(_service_table(services))
         table = new_table("key signals", ("signal", "now"), right=("now",))

@@ -139,11 +139,11 @@ def warn_if_session_ending() -> None:
     if "lab.runs.run" not in sys.modules:
         return
     from lab.runs import current_run
-    from lab.runs.session import session_of, warning_line
+    from lab.runs.session import warning_line
 
     try:
         run = current_run()
-        line = warning_line(session) if run and (session := session_of(run)) else None
+        line = warning_line(session) if run and (session := run.read_state().session) else None
     except (LabError, ValueError):  # a broken state file is the command's to report, not ours
         return
     if line:

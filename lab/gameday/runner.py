@@ -221,7 +221,7 @@ def _watch(
                 say(f"{incident.label}: time is up ({round_.time_limit_s}s)")
             else:
                 due = sum(1 for at in round_.release_after_s if elapsed >= at)
-                if due > int(live.run.read_state().get("hints_shown", 0)):
+                if due > live.run.read_state().hints_shown:
                     with team_home(incident.home):
                         released = show_hint(live, by="schedule")
                     if released:

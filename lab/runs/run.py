@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import secrets
@@ -19,12 +18,12 @@ from lab.atomic import (
     CorruptStateFile,
     check_writable,
     disk_problem,
-    read_json_file,
     read_json_model,
     write_atomically,
 )
 from lab.errors import EnvironmentProblem, UsageError
 from lab.runs.secrets import RunSecrets, ensure_secrets, read_secrets
+from lab.runs.state import RunState
 
 RUN_ID_ENV = "CHAOSLAB_RUN_ID"
 # What `Run.create` names runs (stamp, scenario id, 4 hex digits): a run id is never a path.
@@ -249,24 +248,18 @@ class Run:
             ) from None
         return cls(directory, info)
 
-    def read_state(self) -> dict:
-        """The lab-level state (phase, fault, hints shown), kept between CLI calls."""
+    def read_state(self) -> RunState:
+        """The lab-level state (phase, fault, hints shown, session), kept between CLI calls."""
         recover = f"delete it (`rm {self.state_path}`): the phase and hints shown start over, the run stays."
         try:
-            state = read_json_file(self.state_path, "the lab state", recover)
+            return read_json_model(self.state_path, RunState, "the lab state", recover)
         except FileNotFoundError:
-            return {}
-        if not isinstance(state, dict):
-            raise CorruptStateFile(
-                f"The lab state {self.state_path} is unreadable (not a JSON object).", hint=recover
-            )
-        return state
+            return RunState()
 
-    def write_state(self, **updates: object) -> dict:
-        """Merge ``updates`` into state.json atomically."""
-        state = self.read_state()
-        state.update(updates)
-        write_atomically(self.state_path, json.dumps(state, indent=2))
+    def write_state(self, **updates: object) -> RunState:
+        """Merge ``updates`` (fields of RunState) into state.json atomically."""
+        state = RunState.model_validate({**self.read_state().model_dump(), **updates})
+        write_atomically(self.state_path, state.model_dump_json(indent=2))
         return state
 
     def remove_data(self) -> None:

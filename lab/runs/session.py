@@ -1,4 +1,4 @@
-"""A lab's session: how long it stays up, kept in the run state, and what is said before it ends.
+"""A lab's session: how long it stays up (kept in the run state) and what is said before it ends.
 
 Light on imports: the CLI reads it after every command on a lab (the last-minutes warning), and
 the supervisor and the docker watcher on every reload (lab/runtimes/session_clock.py).
@@ -11,9 +11,7 @@ import time
 
 from pydantic import BaseModel, Field
 
-from lab.errors import LabError, UsageError
-from lab.runs.run import Run, current_run, state_home
-from lab.runs.timeline import Timeline
+from lab.errors import UsageError
 
 DEFAULT_SESSION = "60m"
 DEFAULT_EXTENSION = "30m"
@@ -99,22 +97,6 @@ def format_length(seconds: float) -> str:
     return f"{secs}s"
 
 
-def session_in(state: dict) -> Session | None:
-    """The session in a run state (None for a run started before sessions)."""
-    raw = state.get("session")
-    return Session.model_validate(raw) if isinstance(raw, dict) else None
-
-
-def session_of(run: Run) -> Session | None:
-    """The run's session, read from its state."""
-    return session_in(run.read_state())
-
-
-def write_session(run: Run, session: Session) -> None:
-    """Keep ``session`` in the run state, where the supervisor or watcher reads it on reload."""
-    run.write_state(session=session.model_dump())
-
-
 def warning_line(session: Session, now: float | None = None) -> str | None:
     """The one-line warning of the last minutes, or None before them."""
     if not session.in_last_minutes(now):
@@ -126,38 +108,3 @@ def warning_line(session: Session, now: float | None = None) -> str | None:
         f"this lab's session ends {when} (at {ends}): the lab then takes itself down. "
         "`chaoslab extend` adds 30 minutes."
     )
-
-
-def ended_session_notice() -> UsageError | None:
-    """ "No lab is running" for a home whose last lab took itself down at its session's end."""
-    folders = sorted((state_home() / "runs").glob("*/timeline.jsonl"), key=lambda p: p.stat().st_mtime)
-    if not folders:
-        return None
-    run_dir = folders[-1].parent
-    try:
-        ended = Timeline(run_dir / "timeline.jsonl").events("session_ended")
-        scenario = Run.at(run_dir).info.scenario
-    except LabError:
-        return None
-    if not ended:
-        return None
-    at = time.strftime("%H:%M", time.localtime(ended[-1]["ts"]))
-    return UsageError(
-        f"No lab is running: the lab of run {run_dir.name} took itself down at {at}, when its "
-        f"session ended (after {format_length(ended[-1].get('length_s', 0))}).",
-        hint=f"`chaoslab report` writes its post-mortem; `chaoslab start {scenario} --for 90m` "
-        "starts a longer session.",
-    )
-
-
-def require_current_run() -> Run:
-    """The active lab, or a usage error telling how to start one (or that its session ended)."""
-    run = current_run()
-    if run is None:
-        if notice := ended_session_notice():  # a lab that took itself down says so
-            raise notice
-        raise UsageError(
-            "No lab is running.",
-            hint="start one with `chaoslab start db-pool-exhaustion` (see `chaoslab list`).",
-        )
-    return run

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lab.errors import LabError
 from lab.runs.run import Run
-from lab.runs.session import Session, format_length, session_of
+from lab.runs.session import Session, format_length
 from lab.runs.timeline import Timeline
 
 # The takedown's process, as the pid file and log under the run folder name it, and its module
@@ -44,7 +44,7 @@ class SessionClock:
     def reload(self) -> None:
         """Read the session again (after `extend`); a state unreadable for a moment keeps the last."""
         try:
-            self.session = session_of(self.run) or self.session
+            self.session = self.run.read_state().session or self.session
         except (LabError, ValueError):
             return
 

@@ -12,7 +12,7 @@ import pytest
 from lab import PROJECT_ROOT
 from lab.runs import Run
 from lab.runs.run import mark_current
-from lab.runs.session import Session, write_session
+from lab.runs.session import Session
 from tests.lab.test_cli import assert_one_clear_error, chaoslab
 
 
@@ -56,12 +56,12 @@ def test_a_command_on_a_lab_in_its_last_minutes_warns_in_one_line(
     run = Run.create(scenario="s", seed=1, variant="v", runtime="local", port_base=17400, root=PROJECT_ROOT)
     mark_current(run)
     now = time.time()
-    write_session(run, Session(started_at=now - 3600, ends_at=now + 130))
+    run.write_state(session=Session(started_at=now - 3600, ends_at=now + 130))
     result = chaoslab("runs", "--json")
     assert result.returncode == 0, result.stderr
     json.loads(result.stdout)  # the warning stays off stdout
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("warning: this lab's session ends in 2m") and "chaoslab extend" in line
 
-    write_session(run, Session(started_at=now - 3600, ends_at=now + 600))
+    run.write_state(session=Session(started_at=now - 3600, ends_at=now + 600))
     assert chaoslab("runs", "--json").stderr == ""

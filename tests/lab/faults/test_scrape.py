@@ -95,6 +95,6 @@ def test_a_removed_job_is_gone_from_the_targets_until_restored(live: LiveLab) ->
 
     ScrapeFault(job="exporter", restore=True).inject(live)
     wait_until(lambda: (exporter_target(live) or {}).get("health") == "up", 20, "the restored job's scrape")
-    assert live.run.read_state()["scrape_overrides"] == {}
+    assert live.run.read_state().scrape_overrides == {}
     removed.revert(live, memento)  # back to no change at all: nothing to undo
     assert scraped_job(live) is not None

@@ -21,9 +21,7 @@ from lab.runs.session import (
     Session,
     format_length,
     parse_length,
-    session_of,
     warning_line,
-    write_session,
 )
 from lab.specs.catalog import DEFINITIONS, LabContext
 from lab.specs.ports import PortPlan
@@ -95,11 +93,11 @@ def test_the_warning_comes_in_the_last_minutes_only() -> None:
 
 def test_the_session_lives_in_the_run_state() -> None:
     run = Run.create(scenario="s", seed=1, variant="v", runtime="local", port_base=17400, root=PROJECT_ROOT)
-    assert session_of(run) is None
+    assert run.read_state().session is None
     run.write_state(phase="incident")
-    write_session(run, Session(started_at=1.0, ends_at=61.0))
-    assert session_of(run) == Session(started_at=1.0, ends_at=61.0)
-    assert run.read_state()["phase"] == "incident"
+    run.write_state(session=Session(started_at=1.0, ends_at=61.0))
+    assert run.read_state().session == Session(started_at=1.0, ends_at=61.0)
+    assert run.read_state().phase == "incident"
 
 
 def _load_spec(session: Session | None):

@@ -11,10 +11,10 @@ import pytest
 from lab.lifecycle import extend_session, start_lab, start_load, stop_lab
 from lab.runs import Run, Timeline, current_run
 from lab.runs import session as sessions
-from lab.runs.session import Session, session_of, write_session
+from lab.runs.session import Session
 from lab.runtimes.detached import DetachedProcess
 from lab.runtimes.local.runtime import LocalRuntime, processes_of_run
-from lab.runtimes.session_clock import ENDER_NAME
+from lab.runtimes.session_clock import ENDER_NAME, TAKEDOWN_MODULE
 from lab.scenarios import load_scenario
 from lab.waiting import wait_until
 from tests.lab.conftest import web
@@ -30,25 +30,26 @@ def taken_down(run: Run) -> bool:
     return (
         started
         and bool(Timeline(run.timeline_path).events("lab_down"))
-        and (DetachedProcess(run, "lab.runtimes.session_clock", ENDER_NAME).pid() is None)
+        and (DetachedProcess(run, TAKEDOWN_MODULE, ENDER_NAME).pid() is None)
     )
 
 
 def test_the_supervisor_ends_the_session_at_its_moved_end(runtime: LocalRuntime, port_base: int) -> None:
     run = runtime.run
     now = time.time()
-    write_session(run, Session(started_at=now, ends_at=now + 3))
+    run.write_state(session=Session(started_at=now, ends_at=now + 3))
     spec = web(port_base, port_base)
     runtime.up([spec], timeout_s=30)
     # What `extend` does: a later end in the state, then a reload.
-    moved = session_of(run).extended(3)  # type: ignore[union-attr]
-    write_session(run, moved)
+    moved = run.read_state().session.extended(3)  # type: ignore[union-attr]
+    run.write_state(session=moved)
     runtime.up([spec], timeout_s=30)
 
     wait_until(lambda: taken_down(run), 60, "the supervisor to take the lab down")
     timeline = Timeline(run.timeline_path)
     (ended,) = timeline.events("session_ended")
-    assert moved.ends_at <= ended["ts"] < moved.ends_at + 2
+    # Not at the first end; soon after the moved one (the loop ticks every 0.2 s, later on a busy box).
+    assert moved.ends_at <= ended["ts"] < moved.ends_at + 10
     # A warning for each end it was given (both already within the last minutes).
     assert [e["ends_at"] for e in timeline.events("session_ending")] == [now + 3, moved.ends_at]
     assert "session ends in" in run.log_path("supervisor").read_text()
@@ -73,7 +74,7 @@ def test_a_real_lab_and_its_load_end_together_when_the_session_does(
     ports = list(lab.ports.all().values())
     try:
         start_load(lab)
-        first_end = session_of(run).ends_at  # type: ignore[union-attr]
+        first_end = run.read_state().session.ends_at  # type: ignore[union-attr]
         extended = extend_session(lab, 10)
         assert extended.ends_at == first_end + 10
         load = next(s for s in lab.runtime.desired() if s.name == "locust")  # type: ignore[attr-defined]
@@ -86,7 +87,7 @@ def test_a_real_lab_and_its_load_end_together_when_the_session_does(
         events = [e["event"] for e in Timeline(run.timeline_path).events()]
         assert {"session_ending", "session_extended", "session_ended", "lab_down"} <= set(events)
         (ended,) = Timeline(run.timeline_path).events("session_ended")
-        assert extended.ends_at <= ended["ts"] < extended.ends_at + 2
+        assert extended.ends_at <= ended["ts"] < extended.ends_at + 10  # the loop ticks, later when busy
         assert processes_of_run(run.id) == []
         assert not any(listening(port) for port in ports)
         assert current_run() is None

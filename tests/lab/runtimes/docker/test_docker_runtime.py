@@ -159,15 +159,15 @@ def test_the_watcher_ends_the_session_on_time_and_removes_every_container(
 ) -> None:
     import time
 
-    from lab.runs.session import Session, write_session
+    from lab.runs.session import Session
     from tests.lab.runtimes.test_session_clock import taken_down
 
     run = docker_runtime.run
     docker_runtime.up([web(port_base, port_base)], timeout_s=60)
     ends_at = time.time() + 2  # the watcher reads the session as often as the desired specs
-    write_session(run, Session(started_at=ends_at - 60, ends_at=ends_at))
+    run.write_state(session=Session(started_at=ends_at - 60, ends_at=ends_at))
     wait_until(lambda: taken_down(run), 60, "the watcher to take the lab down")
     (ended,) = Timeline(run.timeline_path).events("session_ended")
-    assert ends_at <= ended["ts"] < ends_at + 2
+    assert ends_at <= ended["ts"] < ends_at + 10  # the watcher polls, later on a busy machine
     assert Timeline(run.timeline_path).events("session_ending")
     assert labelled_containers(f"{RUN_LABEL}={run.id}") == []
