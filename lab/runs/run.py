@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import re
 import secrets
 import shutil
@@ -74,12 +75,24 @@ def ensure_traversable(path: Path) -> None:
             )
 
 
+def server_user() -> str | None:
+    """The unprivileged OS user PostgreSQL runs as when we are root (it refuses root)."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            continue
+    raise EnvironmentProblem(
+        "Running as root, and neither a `postgres` nor a `nobody` user exists to run PostgreSQL.",
+        hint="create one: `useradd --system postgres`.",
+    )
+
+
 def server_group_id() -> int | None:
     """The group of the unprivileged PostgreSQL user when we are root (None: we are not root)."""
-    import pwd
-
-    from lab.specs.catalog.postgres import server_user  # here: that module imports this one
-
     user = server_user()
     return None if user is None else pwd.getpwnam(user).pw_gid
 

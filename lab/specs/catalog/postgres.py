@@ -17,7 +17,7 @@ from lab.disk.sizes import tree_bytes
 from lab.disk.templates import record_use as record_template_use
 from lab.disk.templates import template_lock
 from lab.errors import EnvironmentProblem
-from lab.runs.run import cache_home, ensure_traversable, state_home
+from lab.runs.run import cache_home, ensure_traversable, server_user, state_home
 from lab.setup import find_binary
 from lab.specs.catalog.base import LabContext, NoPreparation
 from lab.specs.model import HealthCheck, ServiceSpec
@@ -27,22 +27,6 @@ DB_USER = "chaoslab"
 # Every app's tables live in the one lab database; each seed file takes :seed (and may take :rows).
 SCHEMA_FILES = [PROJECT_ROOT / "services" / app / "schema.sql" for app in ("shop", "profile")]
 SEED_FILES = [PROJECT_ROOT / "services" / app / "seed.sql" for app in ("shop", "profile")]
-
-
-def server_user() -> str | None:
-    """The unprivileged OS user PostgreSQL runs as when we are root (it refuses root)."""
-    if os.geteuid() != 0:
-        return None
-    for name in ("postgres", "nobody"):
-        try:
-            pwd.getpwnam(name)
-            return name
-        except KeyError:
-            continue
-    raise EnvironmentProblem(
-        "Running as root, and neither a `postgres` nor a `nobody` user exists to run PostgreSQL.",
-        hint="create one: `useradd --system postgres`.",
-    )
 
 
 def _chown_tree(path: Path, user: str | None) -> None:
