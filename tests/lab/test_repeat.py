@@ -272,7 +272,7 @@ def test_repeat_scenario_records_every_run_and_stops_on_usage_errors(monkeypatch
         result.variant = scenario_.variant(seed).id
         return result
 
-    monkeypatch.setattr(repeat, "run_scenario", fake_run)
+    monkeypatch.setattr(repeat.runner, "run_scenario", fake_run)
     seen: list[int] = []
     lines: list[str] = []
     out = tmp_path / "r.json"
@@ -302,7 +302,7 @@ def test_repeat_scenario_records_every_run_and_stops_on_usage_errors(monkeypatch
     def broken_run(scenario_, **kwargs):
         raise EnvironmentProblem("Port 17400 on 127.0.0.1, needed by prometheus, is in use.")
 
-    monkeypatch.setattr(repeat, "run_scenario", broken_run)
+    monkeypatch.setattr(repeat.runner, "run_scenario", broken_run)
     with pytest.raises(EnvironmentProblem):
         repeat_scenario(scenario, [1, 2], echo=lines.append)
 
