@@ -7,7 +7,7 @@ import time
 
 from lab_home import private_home, spread
 
-from lab.lifecycle import run_scenario
+from lab.end_to_end import run_scenario
 from lab.scenarios import load_scenario
 
 

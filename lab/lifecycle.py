@@ -1,11 +1,11 @@
-"""The life of a lab: start, load, inject, fix, mitigate, stop; and `run`, all of it end to end."""
+"""The life of a lab: start, calibrate, load, baseline, inject, fix, mitigate, stop (all of it
+unattended: lab/end_to_end.py)."""
 
 from __future__ import annotations
 
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from lab import PROJECT_ROOT, releases
 from lab.atomic import check_writable
@@ -28,7 +28,7 @@ from lab.runs.session import (
 )
 from lab.runtimes import RUNTIMES, runtime_for
 from lab.scenarios import Scenario, load_scenario
-from lab.scenarios.model import Expectation, Mitigation
+from lab.scenarios.model import Mitigation
 from lab.scenarios.observe import PhaseResult, measure, observe
 from lab.specs.catalog import DEFINITIONS
 from lab.specs.ports import DEFAULT_PORT_BASE, OFFSETS, PortPlan, ensure_free
@@ -318,13 +318,8 @@ def apply_fix(live: LiveLab, echo: Echo = print) -> None:
 
 def apply_mitigation(live: LiveLab, mitigation_id: str, echo: Echo = print) -> None:
     """Apply one of the scenario's mitigations by id; ``echo`` says where a person's edits were kept."""
-    found = {m.id: m for m in live.scenario.mitigations}
-    if mitigation_id not in found:
-        raise UsageError(
-            f"Scenario {live.scenario.id} has no mitigation {mitigation_id!r}.",
-            hint=f"known: {', '.join(found) or 'none'}.",
-        )
-    _apply_steps(live, list(found[mitigation_id].steps), "mitigation_applied", echo, mitigation=mitigation_id)
+    chosen = find_mitigation(live.scenario, mitigation_id)
+    _apply_steps(live, list(chosen.steps), "mitigation_applied", echo, mitigation=mitigation_id)
 
 
 DECLARATIONS = {
@@ -409,24 +404,6 @@ def stop_lab(run: Run, echo: Echo | None = None) -> None:
         echo(f"lab {run.id} stopped; logs and timeline kept in {run.dir}")
 
 
-@dataclass
-class RunOutcome:
-    """What `chaoslab run` saw, phase by phase."""
-
-    scenario: str
-    seed: int
-    variant: str
-    run_id: str
-    phases: list[PhaseResult] = field(default_factory=list)
-    error: str | None = None
-    # The settings sized from this machine's speed (see `calibrate`).
-    calibration: list[dict] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and bool(self.phases) and all(p.ok for p in self.phases)
-
-
 def find_mitigation(scenario: Scenario, mitigation: str) -> Mitigation:
     """The scenario's mitigation of that id; checked before a lab starts, not after its symptoms."""
     chosen = {m.id: m for m in scenario.mitigations}.get(mitigation)
@@ -436,65 +413,6 @@ def find_mitigation(scenario: Scenario, mitigation: str) -> Mitigation:
             f"Scenario {scenario.id} has no mitigation {mitigation!r}.", hint=f"its mitigations: {known}."
         )
     return chosen
-
-
-def run_scenario(
-    scenario: Scenario,
-    *,
-    seed: int,
-    port_base: int | None = None,
-    runtime: str = "local",
-    mitigation: str | None = None,
-    echo: Echo = print,
-) -> RunOutcome:
-    """Up, baseline, inject, symptoms, fix (or a mitigation), recovery, down."""
-    if mitigation is not None:
-        find_mitigation(scenario, mitigation)
-    live = start_lab(
-        scenario, seed=seed, port_base=port_base, runtime=runtime, owner_pid=os.getpid(), echo=echo
-    )
-    outcome = RunOutcome(
-        scenario.id, seed, live.run.info.variant, live.run.id, calibration=calibration_of(live)
-    )
-    timeline = Timeline(live.run.timeline_path)
-
-    def phase(name: str, expectation: Expectation, *, latch: bool, since: float) -> bool:
-        echo(f"measuring {name} (up to {expectation.within_s}s)")
-        result = observe(
-            scenario, live, expectation, name=name, latch=latch, since=since, baseline=baseline_of(live)
-        )
-        timeline.record("phase_measured", phase=name, ok=result.ok, elapsed_s=round(result.elapsed_s, 1))
-        outcome.phases.append(result)
-        return result.ok
-
-    try:
-        baseline = start_incident(live, echo=echo)
-        timeline.record(
-            "phase_measured", phase="baseline", ok=baseline.ok, elapsed_s=round(baseline.elapsed_s, 1)
-        )
-        outcome.phases.append(baseline)
-        if not baseline.ok:
-            return outcome
-        since = float(live.run.read_state().injected_at or time.time())
-        if not phase("symptoms", scenario.symptoms, latch=True, since=since):
-            return outcome
-        since = time.time()
-        if mitigation:
-            chosen = find_mitigation(scenario, mitigation)
-            echo(f"applying mitigation {mitigation}: {chosen.description}")
-            apply_mitigation(live, mitigation, echo)
-            phase(f"mitigation {mitigation}", chosen.checks, latch=False, since=since)
-        else:
-            echo(f"applying the reference fix: {scenario.fix_for(outcome.variant).description}")
-            apply_fix(live, echo)
-            if phase("recovery", scenario.recovery, latch=False, since=since):
-                timeline.record("verified", ok=True, by="run")
-        return outcome
-    except LabError as exc:
-        outcome.error = exc.render()
-        return outcome
-    finally:
-        stop_lab(live.run)
 
 
 def environment_check() -> list[str]:

@@ -124,6 +124,7 @@ def run(
 ) -> None:
     """Run scenarios end to end: up, baseline, fault, symptoms, fix, recovery, summary, down."""
     from lab import lifecycle
+    from lab.end_to_end import run_scenario
     from lab.reports.junit import ScenarioCase, write_junit
     from lab.reports.summary import outcome_view
     from lab.runs import Run
@@ -144,7 +145,7 @@ def run(
     try:
         for scenario in scenarios:
             started = time.monotonic()
-            outcome = lifecycle.run_scenario(
+            outcome = run_scenario(
                 scenario,
                 seed=seed,
                 port_base=port_base,

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from lab.lifecycle import RunOutcome
+from lab.end_to_end import RunOutcome
 from lab.probes import Value
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from lab.end_to_end import run_scenario
 from lab.errors import EnvironmentProblem, LabError, UsageError
-from lab.lifecycle import Echo, run_scenario
+from lab.lifecycle import Echo
 from lab.load.busy import busy_cores as keep_cores_busy
 from lab.load.busy import check_busy_cores
 from lab.repeat.records import RunRecord, record_of

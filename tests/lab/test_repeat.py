@@ -15,8 +15,8 @@ import psutil
 import pytest
 
 from lab import PROJECT_ROOT, repeat
+from lab.end_to_end import RunOutcome
 from lab.errors import EnvironmentProblem, NotHealthy, UsageError
-from lab.lifecycle import RunOutcome
 from lab.load.busy import busy_cores, check_busy_cores
 from lab.repeat import (
     FailedCheck,

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from lab.lifecycle import run_scenario
+from lab.end_to_end import run_scenario
 from lab.runs import Run, Timeline
 from lab.scenarios import load_scenario
 

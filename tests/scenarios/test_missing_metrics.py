@@ -15,8 +15,8 @@ import pytest
 import requests
 import yaml
 
+from lab.end_to_end import RunOutcome, run_scenario
 from lab.faults.release import ReleaseFault
-from lab.lifecycle import RunOutcome, run_scenario
 from lab.releases import PRISTINE, apply_patch, create_working_copy
 from lab.runs import Run, Timeline
 from lab.runs.metrics import STEP_S, read_metrics

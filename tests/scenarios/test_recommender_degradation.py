@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab.lifecycle import RunOutcome, run_scenario
+from lab.end_to_end import RunOutcome, run_scenario
 from lab.runs import Run, Timeline
 from lab.scenarios import load_scenario
 from lab.scenarios.observe import CheckResult, PhaseResult

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from lab import PROJECT_ROOT
-from lab.lifecycle import RunOutcome, run_scenario
+from lab.end_to_end import RunOutcome, run_scenario
 from lab.observability.traces import Span, build_traces, read_spans
 from lab.runs import Run, Timeline
 from lab.scenarios import load_scenario

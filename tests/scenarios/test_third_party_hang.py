@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from lab import PROJECT_ROOT
-from lab.lifecycle import run_scenario
+from lab.end_to_end import run_scenario
 from lab.runs import Run, Timeline
 from lab.scenarios import load_scenario
 

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
+from lab.end_to_end import run_scenario
 from lab.errors import EnvironmentProblem
-from lab.lifecycle import run_scenario
 from lab.runs import Run, Timeline
 from lab.runtimes.docker.engine import RUN_LABEL, labelled_containers
 from lab.runtimes.docker.runtime import DockerRuntime
