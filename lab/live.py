@@ -141,7 +141,10 @@ class LiveLab:
         for name, change in state.liveness_overrides.items():
             spec = by_name.get(name)
             if spec is not None and spec.liveness is not None:
-                by_name[name] = spec.model_copy(update={"liveness": spec.liveness.model_copy(update=change)})
+                # Validated, not copied: the override's numbers take the check's own types, so the
+                # spec (and its fingerprint) is the one the supervisor reads back from desired.json.
+                liveness = type(spec.liveness).model_validate({**spec.liveness.model_dump(), **change})
+                by_name[name] = spec.model_copy(update={"liveness": liveness})
         return [by_name[name] for name in start_order(specs)]
 
     def apply(self, timeout_s: float = 120.0) -> None:

@@ -37,5 +37,6 @@ class RunState(BaseModel):
     # service → restarts asked for (a redeploy bumps it).
     env_overrides: dict[str, dict[str, str]] = Field(default_factory=dict)
     scrape_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    liveness_overrides: dict[str, dict[str, float]] = Field(default_factory=dict)
+    # int | float: a failure threshold stays 1, not 1.0 (the spec's fingerprint compares it).
+    liveness_overrides: dict[str, dict[str, int | float]] = Field(default_factory=dict)
     generations: dict[str, int] = Field(default_factory=dict)

@@ -6,7 +6,9 @@ from lab import PROJECT_ROOT
 from lab.faults.liveness import LivenessFault
 from lab.live import LiveLab
 from lab.runs import Run
+from lab.runtimes.desired import spec_hash
 from lab.scenarios import load_scenario
+from lab.specs.model import ServiceSpec
 
 
 class LivenessLab:
@@ -56,3 +58,8 @@ def test_the_lab_applies_the_override_to_the_spec_only() -> None:
     assert strict is not None and (strict.timeout_s, strict.failure_threshold) == (0.02, 1)
     assert strict.target == shipped.target and strict.interval_s == shipped.interval_s
     assert specs["shop"].liveness is None
+    # The supervisor reads the spec back from desired.json: it must keep its fingerprint there,
+    # or the runtime waits for ever for the version it asked for (a threshold of 1.0 is not 1).
+    assert isinstance(strict.failure_threshold, int)
+    checkout = specs["checkout"]
+    assert spec_hash(ServiceSpec.model_validate_json(checkout.model_dump_json())) == spec_hash(checkout)
