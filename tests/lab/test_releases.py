@@ -10,6 +10,7 @@ from lab import PROJECT_ROOT, lifecycle
 from lab.faults.rollback import RollbackStep
 from lab.releases import PRISTINE, apply_patch, code_digest, create_working_copy, edited, restore
 from lab.runs import Run
+from lab.scenarios import load_scenario
 from tests.lab.faults.test_rollback import WorkingCopyLab
 
 BAD_RELEASE = PROJECT_ROOT / "scenarios" / "stale-profile-cache" / "patches" / "v2.4.0-wrong-key.patch"
@@ -75,21 +76,24 @@ class RollbackLab(WorkingCopyLab):
     def __init__(self, run: Run):
         super().__init__(run.source_dir)
         self.run = run
+        self.said: list[str] = []  # what the lifecycle echoed
+        self.scenario = load_scenario(run.info.scenario)
+
+    @classmethod
+    def with_edited_profile(cls) -> RollbackLab:
+        """A stale-profile-cache run whose profile working copy a person has edited."""
+        run = Run.create(
+            scenario="stale-profile-cache", seed=1, variant="wrong-key", runtime="local", port_base=1,
+            root=PROJECT_ROOT,
+        )  # fmt: skip
+        create_working_copy(run.source_dir)
+        edit_profile(run.source_dir)
+        return cls(run)
 
 
 def test_chaoslab_rollback_says_where_the_edits_went(lab_home: Path) -> None:
-    run = Run.create(
-        scenario="stale-profile-cache",
-        seed=1,
-        variant="wrong-key",
-        runtime="local",
-        port_base=1,
-        root=PROJECT_ROOT,
-    )
-    create_working_copy(run.source_dir)
-    edit_profile(run.source_dir)
-    said: list[str] = []
-    lab = RollbackLab(run)
+    lab = RollbackLab.with_edited_profile()
+    run, said = lab.run, lab.said
 
     lifecycle.rollback(lab, "profile", echo=said.append)  # type: ignore[arg-type]
 
@@ -128,21 +132,8 @@ def test_the_rollback_step_records_the_saved_edits_and_its_revert_keeps_the_rele
 
 
 def test_a_rollback_mitigation_says_where_the_edits_went_too(lab_home: Path) -> None:
-    from lab.scenarios import load_scenario
-
-    run = Run.create(
-        scenario="stale-profile-cache",
-        seed=1,
-        variant="wrong-key",
-        runtime="local",
-        port_base=1,
-        root=PROJECT_ROOT,
-    )
-    create_working_copy(run.source_dir)
-    edit_profile(run.source_dir)
-    said: list[str] = []
-    lab = RollbackLab(run)
-    lab.scenario = load_scenario("stale-profile-cache")  # type: ignore[attr-defined]
+    lab = RollbackLab.with_edited_profile()
+    run, said = lab.run, lab.said
 
     lifecycle.apply_mitigation(lab, "rollback", echo=said.append)  # type: ignore[arg-type]
 
