@@ -41,16 +41,18 @@ def _stand_in(what: str) -> Any:
 def _install_stand_ins() -> None:
     """Swap every entry point that starts something for a stand-in (looked up at call time by the CLI)."""
     import lab.disk.prune
+    import lab.end_to_end
     import lab.gameday.runner
     import lab.lifecycle
-    import lab.repeat
+    import lab.repeat.runner
     import lab.runtimes.docker.images
     import lab.setup
     import lab.setup.docker
 
     lab.lifecycle.start_lab = _stand_in("a lab")
+    lab.end_to_end.start_lab = _stand_in("a lab")  # `run` and `repeat` reach it from there
     lab.gameday.runner.run_gameday = _stand_in("a game day")
-    lab.repeat.keep_cores_busy = _stand_in("stress-ng")
+    lab.repeat.runner.keep_cores_busy = _stand_in("stress-ng")
     lab.setup.install_missing = _stand_in("apt")
     lab.setup.docker.ensure_engine = _stand_in("dockerd")
     lab.runtimes.docker.images.build_images = _stand_in("an image build")
@@ -58,6 +60,7 @@ def _install_stand_ins() -> None:
     lab.disk.prune.apply_prune = _stand_in("a prune")
     os.execv = _stand_in("exec")
     os.execvp = _stand_in("exec")
+    os.execve = _stand_in("exec")  # psql and redis-cli: the password goes in the environment
     webbrowser.open = _stand_in("a browser")
     subprocess.Popen = _stand_in("a subprocess")  # type: ignore[misc]
     # Typer rebuilds the command tree on every call (~35 ms): once is enough for a batch.
