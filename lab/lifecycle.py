@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from lab import PROJECT_ROOT, releases
 from lab.atomic import check_writable
@@ -275,10 +276,7 @@ def _apply_steps(
         # A rollback step keeps a person's edits as a patch: say where, as `chaoslab rollback` does.
         saved = memento.get("edits_saved") if isinstance(memento, dict) else None
         if saved:
-            echo(
-                f"your edits are saved in {saved} "
-                f"(to bring them back: cd {live.run.source_dir} && git apply {os.path.basename(saved)})"
-            )
+            _say_edits_saved(live, getattr(step, "service", "the service"), Path(saved), echo)
         extra = {"edits_saved": saved} if saved else {}
         timeline.record(event, kind=step.kind, what=step.describe(), **fields, **extra)
     return mementos
@@ -359,6 +357,14 @@ def deploy(live: LiveLab, service: str) -> None:
     )
 
 
+def _say_edits_saved(live: LiveLab, service: str, saved: Path, echo: Echo) -> None:
+    """Where a rollback kept a person's edits to ``service``, and how to bring them back."""
+    echo(
+        f"your edits to {service} are saved in {saved} "
+        f"(to bring them back: cd {live.run.source_dir} && git apply {saved.name})"
+    )
+
+
 def rollback(live: LiveLab, service: str, echo: Echo = print) -> None:
     """Restore the shipped release of a service and restart it (the mitigation for a bad deploy).
 
@@ -366,10 +372,7 @@ def rollback(live: LiveLab, service: str, echo: Echo = print) -> None:
     """
     saved = releases.restore(live.run.source_dir, service)
     if saved is not None:
-        echo(
-            f"your edits to {service} are saved in {saved} "
-            f"(to bring them back: cd {live.run.source_dir} && git apply {saved.name})"
-        )
+        _say_edits_saved(live, service, saved, echo)
     live.restart(service)
     fields = {"edits_saved": str(saved)} if saved is not None else {}
     Timeline(live.run.timeline_path).record("rolled_back", service=service, **fields)

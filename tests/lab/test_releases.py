@@ -139,7 +139,8 @@ def test_a_rollback_mitigation_says_where_the_edits_went_too(lab_home: Path) -> 
 
     [saved] = run.source_dir.glob("profile.edits-*.patch")
     assert said == [
-        f"your edits are saved in {saved} (to bring them back: cd {run.source_dir} && git apply {saved.name})"
+        f"your edits to profile are saved in {saved} "
+        f"(to bring them back: cd {run.source_dir} && git apply {saved.name})"
     ]
     events = [json.loads(line) for line in run.timeline_path.read_text().splitlines()]
     assert events[-1]["event"] == "mitigation_applied" and events[-1]["edits_saved"] == str(saved)
