@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 
@@ -29,7 +30,7 @@ class DetachedProcess:
         try:
             pid_text, started = self.pid_file.read_text().split()
             proc = psutil.Process(int(pid_text))
-            if proc.create_time() != float(started) or proc.status() == psutil.STATUS_ZOMBIE:
+            if not _same_start(proc, float(started)) or proc.status() == psutil.STATUS_ZOMBIE:
                 return None
         except (FileNotFoundError, ValueError, psutil.Error):
             return None
@@ -50,8 +51,7 @@ class DetachedProcess:
                 start_new_session=True,  # a Ctrl-C at the terminal must not reach the lab
                 cwd=self.run.info.project_root,
             )
-        started = psutil.Process(proc.pid).create_time()
-        self.pid_file.write_text(f"{proc.pid} {started!r}")
+        self.pid_file.write_text(f"{proc.pid} {started_since_boot(proc.pid)!r}")
 
     def stop(self, timeout_s: float = 60) -> None:
         """SIGTERM, then SIGKILL after ``timeout_s``; forget the pid file."""
@@ -66,6 +66,37 @@ class DetachedProcess:
             except psutil.NoSuchProcess:
                 pass
         self.pid_file.unlink(missing_ok=True)
+
+
+def started_since_boot(pid: int) -> float:
+    """When process ``pid`` started, in seconds since boot.
+
+    psutil's ``create_time()`` adds the boot time that /proc/stat reports *now*, and that
+    moves whenever the wall clock is stepped (NTP): a CI run saw every live supervisor as
+    gone at once. The kernel's start tick since boot never moves.
+    """
+    if sys.platform.startswith("linux"):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        # Field 22 (starttime); the command name in field 2 may hold spaces and parentheses.
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])
+        return ticks / os.sysconf("SC_CLK_TCK")
+    return psutil.Process(pid).create_time()
+
+
+def _same_start(proc: psutil.Process, started: float) -> bool:
+    """Whether ``proc`` is the process that a pid file recorded as started at ``started``."""
+    if started > _EPOCH_STAMP:
+        # A pid file written before start times were kept since boot: the clock-based
+        # time, which a clock step of more than the slack would make look like another process.
+        return abs(proc.create_time() - started) < 2.0
+    try:
+        return started_since_boot(proc.pid) == started
+    except (OSError, ValueError, IndexError) as exc:
+        raise psutil.NoSuchProcess(proc.pid) from exc
+
+
+# Seconds since boot stay far below this (30 years); seconds since 1970 are above it.
+_EPOCH_STAMP = 1e9
 
 
 def _wait_exited(proc: psutil.Process, timeout_s: float) -> None:
