@@ -13,6 +13,7 @@ faults that use this module, and loading a scenario must stay cheap.
 from __future__ import annotations
 
 import json as _json
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -146,6 +147,19 @@ class HttpAnswer:
         return _json.loads(self.text)
 
 
+UNIX_SCHEME = "http+unix"
+
+
+def unix_socket_url(path: str | os.PathLike[str]) -> str:
+    """The base URL of an HTTP API served on a Unix socket, as ``http()`` and requests-unixsocket read it.
+
+    http("GET", unix_socket_url(run.dir / "toxiproxy.sock") + "/proxies", service="Toxiproxy")
+    """
+    from urllib.parse import quote
+
+    return f"{UNIX_SCHEME}://{quote(os.fspath(path), safe='')}"
+
+
 def http(
     method: str,
     url: str,
@@ -160,7 +174,9 @@ def http(
 
     ``service`` names it in the errors ("Prometheus"). A refused or reset connection raises
     ``EnvironmentProblem``; the status code is the caller's to judge. ``params`` go in the
-    query string, ``json`` is sent as the body, ``auth`` is basic auth (user, password).
+    query string, ``json`` is sent as the body, ``auth`` is basic auth (user, password); a
+    login in the URL (``http://user:pass@host:port``) is sent the same way. A URL made by
+    ``unix_socket_url`` goes over that Unix socket (Toxiproxy's admin API, kept off TCP).
 
     The standard library's client, not requests: every lab service is on 127.0.0.1 and speaks
     plain HTTP/1.1, and `chaoslab status`, `alerts`, `query` and `verify` answer in a few
@@ -170,7 +186,7 @@ def http(
     """
     import http.client
     from base64 import b64encode
-    from urllib.parse import urlencode, urlsplit
+    from urllib.parse import unquote, urlencode, urlsplit
 
     if params:
         url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
@@ -180,9 +196,18 @@ def http(
     if json is not None:
         body = _json.dumps(json).encode()
         headers["Content-Type"] = "application/json"
+    if auth is None and parts.username is not None:
+        auth = (unquote(parts.username), unquote(parts.password or ""))
     if auth is not None:
         headers["Authorization"] = "Basic " + b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
-    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout_s)
+    # Errors quote the URL: never with its password.
+    host = parts.netloc.rsplit("@", 1)[-1]
+    shown = url.replace(parts.netloc, host, 1)
+    connection: http.client.HTTPConnection
+    if parts.scheme == UNIX_SCHEME:
+        connection = _unix_connection(unquote(host), timeout=timeout_s)
+    else:
+        connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout_s)
     try:
         connection.request(
             method, parts.path + (f"?{parts.query}" if parts.query else "") or "/", body, headers
@@ -191,18 +216,60 @@ def http(
         text = response.read().decode(errors="replace")
     except TimeoutError:  # socket.timeout: no connection, or no answer, within timeout_s
         raise NoAnswer(
-            f"{service} did not answer {method} {url} within {timeout_s:g} s.",
+            f"{service} did not answer {method} {shown} within {timeout_s:g} s.",
             hint="it accepts connections but never answers: is it paused or overloaded? "
             f"`chaoslab status`, `chaoslab logs {service.lower()}`.",
         ) from None
     except (OSError, http.client.HTTPException) as exc:
         raise EnvironmentProblem(
-            f"{service} at {url} did not answer: {exc.__class__.__name__}.",
+            f"{service} at {shown} did not answer: {exc.__class__.__name__}.",
             hint="is the lab up? `chaoslab status`.",
         ) from None
     finally:
         connection.close()
-    return HttpAnswer(method=method, url=url, status_code=response.status, text=text)
+    return HttpAnswer(method=method, url=shown, status_code=response.status, text=text)
+
+
+# sun_path holds 108 bytes with its terminating NUL; a run folder under a long home can be deeper.
+UNIX_PATH_MAX = 107
+
+
+@contextmanager
+def unix_socket_address(path: str | os.PathLike[str]) -> Iterator[str]:
+    """An address for ``path`` that fits a Unix socket: itself, or the same file through /proc/self/fd.
+
+    Both ``bind`` and ``connect`` resolve the ``/proc/self/fd/N`` of the folder like any path.
+    """
+    path = os.fspath(path)
+    if len(os.fsencode(path)) <= UNIX_PATH_MAX:
+        yield path
+        return
+    folder = os.open(os.path.dirname(path), os.O_PATH)
+    try:
+        yield f"/proc/self/fd/{folder}/{os.path.basename(path)}"
+    finally:
+        os.close(folder)
+
+
+def _unix_connection(path: str, timeout: float) -> Any:
+    """An ``http.client.HTTPConnection`` that connects to the Unix socket at ``path``."""
+    import http.client
+    import socket
+
+    class UnixHTTPConnection(http.client.HTTPConnection):
+        def connect(self) -> None:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(self.timeout)
+            try:
+                with unix_socket_address(path) as address:
+                    sock.connect(address)
+            except OSError:
+                sock.close()
+                raise
+            self.sock = sock
+
+    # The Host header names the socket's service, not a machine (as curl --unix-socket sends it).
+    return UnixHTTPConnection("localhost", timeout=timeout)
 
 
 def json_body(response: HttpAnswer, *, service: str) -> Any:

@@ -123,6 +123,11 @@ def start_lab(
             DEFINITIONS[name].prepare(ctx)
         echo(f"starting {len(scenario.services)} services ({', '.join(scenario.services)})")
         live.apply(timeout_s=120)
+        for shared in timeline.events("network_shared"):
+            echo(
+                f"warning: this lab shares the machine's network ({shared.get('reason')}): other local "
+                "users can reach its Toxiproxy API. `chaoslab doctor` says why."
+            )
         _apply_steps(live, scenario.conditions, "condition_applied")
         calibrate(live, echo)
     except BaseException:

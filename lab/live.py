@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+from lab.calls import unix_socket_url
 from lab.flags import FlagStore
 from lab.observability.prometheus import PrometheusClient, write_config
 from lab.runs import Run
@@ -60,6 +61,9 @@ class LiveLab:
 
     @property
     def toxiproxy_url(self) -> str:
+        """Toxiproxy's admin API: its owner-only Unix socket when the lab has one, else its TCP port."""
+        if self.run.toxiproxy_socket.exists():
+            return unix_socket_url(self.run.toxiproxy_socket)
         return f"http://127.0.0.1:{self.ports['toxiproxy']}"
 
     @property
@@ -110,6 +114,10 @@ class LiveLab:
             found["CHAOSLAB_PROMETHEUS_PASSWORD"] = self.secrets.prometheus
         if "toxiproxy" in present:
             found["CHAOSLAB_TOXIPROXY_URL"] = self.toxiproxy_url
+            if self.run.toxiproxy_socket.exists():
+                # Its API is on this socket only: `curl --unix-socket "$CHAOSLAB_TOXIPROXY_SOCKET"
+                # http://toxiproxy/proxies` (docs/isolation.md).
+                found["CHAOSLAB_TOXIPROXY_SOCKET"] = str(self.run.toxiproxy_socket)
         found["CHAOSLAB_RUN_DIR"] = str(self.run.dir)
         return found
 

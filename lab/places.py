@@ -42,6 +42,8 @@ class Place:
     is_file: bool = False
     # Shown at the end of `chaoslab start` (the others: `chaoslab open`).
     main: bool = False
+    # Something a browser shows (a Unix socket is not).
+    browsable: bool = True
 
     @property
     def url(self) -> str:
@@ -80,7 +82,19 @@ def lab_places(run: Run, services: Iterable[str], *, running: bool = True) -> li
             if f"{service}-metrics" in OFFSETS:
                 url = f"http://127.0.0.1:{ports[f'{service}-metrics']}/metrics"
                 found.append(Place(f"{service}-metrics", url, f"where {service} serves its metrics"))
-        if "toxiproxy" in present:
+        if "toxiproxy" in present and run.toxiproxy_socket.exists():
+            # Not a URL a browser opens: the API is on the owner's Unix socket only.
+            found.append(
+                Place(
+                    "toxiproxy",
+                    str(run.toxiproxy_socket),
+                    "Toxiproxy's API (the links and their toxics), on a socket only you can open: "
+                    f"curl --unix-socket {run.toxiproxy_socket} http://toxiproxy/proxies",
+                    is_file=True,
+                    browsable=False,
+                )
+            )
+        elif "toxiproxy" in present:
             url = f"http://127.0.0.1:{ports['toxiproxy']}/proxies"
             found.append(Place("toxiproxy", url, "Toxiproxy's API: the links and their toxics"))
     report = run.dir / "report"

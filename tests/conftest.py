@@ -6,11 +6,14 @@ import contextlib
 import fcntl
 import os
 import shutil
+import socket
+import struct
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import psutil
 import pytest
 
 from lab.pytest_plugin import free_port_base as plugin_free_port_base
@@ -128,3 +131,28 @@ def running_lab(scenario_id: str, seed: int = 1) -> Iterator[LiveLab]:
         yield lab
     finally:
         stop_lab(lab.run)
+
+
+def listening_addresses(pid: int) -> set[tuple[str, int]]:
+    """(ip, port) of the IPv4 sockets that process ``pid`` and its children listen on.
+
+    Read from the process's own /proc/PID/net/tcp: a local lab runs in a network namespace of
+    its own, whose sockets psutil's view from the host's namespace does not show.
+    """
+    processes = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    inodes = set()
+    for proc in processes:
+        for fd in Path(f"/proc/{proc.pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[len("socket:[") : -1])
+    found = set()
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, state, inode = fields[1], fields[3], fields[9]
+        if state == "0A" and inode in inodes:  # 0A: TCP_LISTEN
+            address, port = local.split(":")
+            ip = socket.inet_ntoa(struct.pack("<I", int(address, 16)))
+            found.add((ip, int(port, 16)))
+    return found

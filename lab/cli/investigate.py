@@ -289,7 +289,7 @@ def open_(
         emit_json({"run": run.id, "running": running, "place": place_json(chosen)})
     else:
         print(chosen.url if not chosen.is_file else chosen.location)
-    if browser and sys.stdout.isatty() and open_in_browser(chosen.url):
+    if browser and chosen.browsable and sys.stdout.isatty() and open_in_browser(chosen.url):
         echo(f"opened {chosen.url} in a browser")
 
 

@@ -104,11 +104,22 @@ def doctor() -> None:
     from lab import lifecycle
     from lab.runs import current_run
     from lab.runs.run import state_home
+    from lab.runtimes.local.network import private_network_problem
 
     problems = lifecycle.environment_check()
     console.print(f"state home: {state_home()}")
     run = current_run()
     console.print(f"active lab: {run.id if run else 'none'}")
+    shared = private_network_problem()
+    if shared is None:
+        console.print("private network: yes (each local lab in a network namespace of its own)")
+    else:
+        console.print(
+            f"private network: no, {shared}. Other local users can reach a lab's Toxiproxy API. "
+            "Hint: allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 or "
+            "user.max_user_namespaces > 0), or run labs for one person per machine.",
+            highlight=False,
+        )
     _sweep_containers(run)
     if problems:
         for problem in problems:

@@ -167,6 +167,14 @@ class Run:
         return self.dir / "timeline.jsonl"
 
     @property
+    def toxiproxy_socket(self) -> Path:
+        """Toxiproxy's admin API for the lab's owner only (0600), when the lab has a private network.
+
+        Its TCP port is then reachable from inside the lab alone (docs/isolation.md).
+        """
+        return self.dir / "toxiproxy.sock"
+
+    @property
     def state_path(self) -> Path:
         return self.dir / "state.json"
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 import subprocess
 
+from lab.calls import http
+from lab.errors import LabError
 from lab.specs.model import HealthCheck
 
 # Between the stop signal and SIGKILL when liveness kills a service (terminationGracePeriodSeconds).
@@ -13,13 +15,15 @@ LIVENESS_REASON = "Unhealthy: liveness probe failed"
 
 
 def check_health(check: HealthCheck) -> bool:
-    """One health probe: True when the service answers as ready."""
-    import requests  # here: the CLI imports this module for its helpers, and must start fast
-
+    """One health probe: True when the service answers as ready (an HTTP status below 400)."""
     try:
         if check.kind == "http":
             assert isinstance(check.target, str)
-            return requests.get(check.target, timeout=check.timeout_s).ok
+            # A login in the target (Prometheus) and a Unix socket URL (Toxiproxy's admin API
+            # in the docker runtime) are both understood by lab.calls.http.
+            return (
+                http("GET", check.target, service="health check", timeout_s=check.timeout_s).status_code < 400
+            )
         if check.kind == "tcp":
             assert isinstance(check.target, str)
             host, port = check.target.rsplit(":", 1)
@@ -27,5 +31,5 @@ def check_health(check: HealthCheck) -> bool:
                 return True
         argv = check.target if isinstance(check.target, list) else check.target.split()
         return subprocess.run(argv, capture_output=True, timeout=check.timeout_s, check=False).returncode == 0
-    except (OSError, requests.RequestException, subprocess.TimeoutExpired):
+    except (OSError, LabError, subprocess.TimeoutExpired):
         return False

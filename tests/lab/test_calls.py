@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+import socketserver
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 
 import pytest
 
-from lab.calls import CONNECT_TIMEOUT_S, PROBE_STATEMENT_TIMEOUT_S, postgres, redis_client
-from lab.errors import NoAnswer
+from lab.calls import (
+    CONNECT_TIMEOUT_S,
+    PROBE_STATEMENT_TIMEOUT_S,
+    http,
+    postgres,
+    redis_client,
+    unix_socket_address,
+    unix_socket_url,
+)
+from lab.errors import EnvironmentProblem, NoAnswer
 from lab.faults.redis_config import RedisConfigFault
 from lab.live import LiveLab
 from lab.probes.sql import SqlProbe
@@ -81,3 +95,59 @@ def test_a_statement_that_runs_past_its_timeout_is_cancelled_by_name(live: LiveL
 @pytest.mark.integration
 def test_the_probes_connections_carry_the_statement_timeout(live: LiveLab) -> None:
     assert SqlProbe(query="SHOW statement_timeout").measure(live) == f"{PROBE_STATEMENT_TIMEOUT_S:g}s"
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """Answers every GET with the path and the Authorization header it got."""
+
+    def do_GET(self) -> None:
+        body = json.dumps({"path": self.path, "auth": self.headers.get("Authorization")}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+    def get_request(self):  # type: ignore[no-untyped-def]
+        request, _ = super().get_request()
+        return request, ("unix", 0)  # BaseHTTPRequestHandler logs a client address
+
+
+@pytest.mark.parametrize("depth", [1, 12], ids=["short path", "path over 107 bytes"])
+def test_http_reaches_an_api_on_a_unix_socket(tmp_path: Path, depth: int) -> None:
+    # Toxiproxy's admin API is on <run>/toxiproxy.sock; a run folder under a long home is deep.
+    folder = tmp_path.joinpath(*["a-long-folder-name"] * depth)
+    folder.mkdir(parents=True)
+    path = folder / "toxiproxy.sock"
+    with unix_socket_address(path) as address:
+        server = _UnixHTTPServer(address, _Echo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        answer = http("GET", unix_socket_url(path) + "/proxies?x=1", service="Toxiproxy")
+        assert answer.status_code == 200 and answer.json() == {"path": "/proxies?x=1", "auth": None}
+    finally:
+        server.shutdown()
+        server.server_close()
+    with pytest.raises(EnvironmentProblem, match=r"Toxiproxy at http\+unix://.* did not answer"):
+        http("GET", unix_socket_url(path) + "/proxies", service="Toxiproxy")
+
+
+def test_a_login_in_the_url_is_sent_and_never_quoted(tmp_path: Path) -> None:
+    path = tmp_path / "api.sock"
+    server = _UnixHTTPServer(str(path), _Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = unix_socket_url(path).replace("://", "://chaoslab:s3cret@") + "/api"
+        answer = http("GET", url, service="Prometheus")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert answer.json()["auth"] == "Basic " + base64.b64encode(b"chaoslab:s3cret").decode()
+    assert "s3cret" not in answer.url

@@ -15,6 +15,7 @@ import contextlib
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -219,6 +220,25 @@ def check_nobody_queries_the_other_users_prometheus(tenants: tuple[Tenant, Tenan
         assert right.stdout == "200"
 
 
+def check_nobody_touches_the_other_users_links(tenants: tuple[Tenant, Tenant]) -> None:
+    for me, other in pairs(tenants):
+        # Each lab runs in a network of its own (a user namespace: these users are not root).
+        assert '"network_private"' in (other.run_dir / "timeline.jsonl").read_text()
+        socket_path = other.run_dir / "toxiproxy.sock"
+        curl = ["curl", "-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}"]
+        # Toxiproxy's admin port is not on the host's loopback at all (curl: 7, could not connect)...
+        tcp = me.run(*curl, f"http://127.0.0.1:{other.ports['toxiproxy']}/proxies")
+        assert tcp.returncode == 7, tcp
+        # ...and its socket is the owner's alone.
+        unix = me.run(*curl, "--unix-socket", str(socket_path), "http://toxiproxy/proxies")
+        assert unix.returncode == 7, unix
+        own = me.run(*curl, "--unix-socket", str(me.run_dir / "toxiproxy.sock"), "http://toxiproxy/proxies")
+        assert own.stdout == "200", own
+        # The links themselves stay reachable (they are what the load and people use).
+        with socket.create_connection(("127.0.0.1", other.ports["shop-postgres"]), timeout=5):
+            pass
+
+
 def check_nobody_reads_the_other_users_run_folder(tenants: tuple[Tenant, Tenant]) -> None:
     for me, other in pairs(tenants):
         for argv in (
@@ -240,6 +260,5 @@ def test_two_users_labs_are_kept_apart(tenants: tuple[Tenant, Tenant]) -> None:
     check_nobody_enters_the_other_users_database(tenants)
     check_nobody_enters_the_other_users_cache(tenants)
     check_nobody_queries_the_other_users_prometheus(tenants)
+    check_nobody_touches_the_other_users_links(tenants)
     check_nobody_reads_the_other_users_run_folder(tenants)
-    # Not yet: the other user's Toxiproxy admin API (TCP, no authentication) stays reachable
-    # until the lab runs in a private network namespace (docs/isolation.md).

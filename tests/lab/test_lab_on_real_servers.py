@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import time
 from collections.abc import Iterator
 
@@ -13,6 +14,7 @@ import psycopg
 import pytest
 import requests
 
+from lab.calls import http
 from lab.faults.toxic import ToxicFault
 from lab.live import LiveLab
 from lab.waiting import wait_until
@@ -39,6 +41,19 @@ def test_every_service_is_healthy_and_on_loopback(live: LiveLab) -> None:
         if listening(port):
             with socket.create_connection(("127.0.0.1", port)) as conn:
                 assert conn.getpeername()[0] == "127.0.0.1"
+
+
+def test_the_lab_has_a_network_of_its_own_and_toxiproxy_admin_only_on_a_private_socket(live: LiveLab) -> None:
+    # Every port people and the load use is forwarded from the host's loopback; Toxiproxy's
+    # admin API is not: other local users cannot add a toxic to this lab (docs/isolation.md).
+    assert not listening(live.ports["toxiproxy"])
+    assert listening(live.ports["shop-postgres"]) and listening(live.ports["prometheus"])
+    socket_path = live.run.toxiproxy_socket
+    assert stat.S_ISSOCK(socket_path.stat().st_mode)
+    assert stat.S_IMODE(socket_path.stat().st_mode) == 0o600 and socket_path.stat().st_uid == os.getuid()
+    assert live.toxiproxy_url.startswith("http+unix://")
+    events = [json.loads(line)["event"] for line in live.run.timeline_path.read_text().splitlines()]
+    assert "network_private" in events
 
 
 def test_seeded_products_and_no_category_index(live: LiveLab) -> None:
@@ -81,7 +96,7 @@ def test_prometheus_scrapes_the_shop_and_knows_the_chapter_alerts(live: LiveLab)
 
 
 def test_shop_reaches_postgres_through_toxiproxy_and_a_toxic_slows_it(live: LiveLab) -> None:
-    proxies = requests.get(f"{live.toxiproxy_url}/proxies", timeout=5).json()
+    proxies = http("GET", f"{live.toxiproxy_url}/proxies", service="Toxiproxy").json()
     assert proxies["shop-postgres"]["upstream"] == f"127.0.0.1:{live.ports['postgres']}"
     url = f"{live.service_url('shop')}/products/42"
 

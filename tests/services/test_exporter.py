@@ -6,13 +6,12 @@ import re
 import time
 from collections.abc import Iterator
 
-import psutil
 import pytest
 import requests
 
 from lab.live import LiveLab
 from lab.waiting import wait_until
-from tests.conftest import running_lab
+from tests.conftest import listening_addresses, running_lab
 
 pytestmark = pytest.mark.integration
 
@@ -82,14 +81,7 @@ def test_the_endpoint_serves_go_runtime_metrics_and_renders_slowly(live: LiveLab
 def test_metrics_listen_on_their_own_port_on_loopback_only(live: LiveLab) -> None:
     pid = live.runtime.status()["exporter"].pid
     assert pid is not None
-    processes = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
-    listening = {
-        (c.laddr.ip, c.laddr.port)
-        for p in processes
-        for c in p.net_connections(kind="inet")
-        if c.status == psutil.CONN_LISTEN
-    }
-    assert listening == {
+    assert listening_addresses(pid) == {
         ("127.0.0.1", live.ports["exporter"]),
         ("127.0.0.1", live.ports["exporter-metrics"]),
     }

@@ -40,7 +40,9 @@ HEADER = """\
 #   CHAOSLAB_RUN_DIR=/var/tmp/chaoslab-compose docker compose -f compose/docker-compose.yml up
 #
 # Like `--runtime docker`, every service shares the network namespace of `pod`, which
-# publishes the lab's ports on 127.0.0.1 (shop: http://127.0.0.1:{shop}/).
+# publishes the lab's ports on 127.0.0.1 (shop: http://127.0.0.1:{shop}/), all but Toxiproxy's
+# API, which has no login (docs/isolation.md):
+#   docker compose -f compose/docker-compose.yml exec pod curl -s http://127.0.0.1:{toxiproxy}/proxies
 """
 
 
@@ -116,7 +118,8 @@ def compose_file(
     by_name = {s.name: s for s in specs}
     # The registries' images; the app's is built by compose from the repo, under a stable name.
     images = {**UPSTREAM, "app": "chaoslab/app:compose", "browser": "chaoslab/browser:compose"}
-    ports = sorted({ctx.ports[n] for n in OFFSETS if n.split("-")[0] in by_name})
+    # Toxiproxy's API stays inside the pod: on the host's loopback every local user could use it.
+    ports = sorted({ctx.ports[n] for n in OFFSETS if n.split("-")[0] in by_name} - {ctx.ports["toxiproxy"]})
     forward = " ".join(f"socat TCP-LISTEN:{p},bind=$$ip,fork,reuseaddr TCP:127.0.0.1:{p} &" for p in ports)
     services: dict[str, Any] = {
         "pod": {
@@ -138,7 +141,7 @@ def compose_file(
     # from the environment (secrets.env, which `--prepare` writes).
     for key, value in passwords.items():
         body = body.replace(value, "${" + key + "}")
-    return HEADER.format(args=args, shop=ctx.ports["shop"]) + body
+    return HEADER.format(args=args, shop=ctx.ports["shop"], toxiproxy=ctx.ports["toxiproxy"]) + body
 
 
 def prepare_folder(directory: Path, scenario_id: str = DEFAULT_SCENARIO, seed: int = 1) -> Path:

@@ -12,11 +12,15 @@ import pwd
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
 
-from lab.runs.run import RUN_ID_ENV
+from lab.calls import unix_socket_url
+from lab.runs.run import RUN_ID_ENV, Run
 from lab.runtimes.desired import spec_hash
 from lab.runtimes.docker.engine import HOME_LABEL, LAB_LABEL, RUN_LABEL
-from lab.specs.model import ServiceSpec
+from lab.specs.model import HealthCheck, ServiceSpec
+from lab.specs.ports import PortPlan
 
 SERVICE_LABEL = "io.chaoslab.service"
 SPEC_LABEL = "io.chaoslab.spec"
@@ -56,6 +60,20 @@ def program(argv0: str) -> str:
 def translate(argv: list[str]) -> list[str]:
     """An argv for the host, as it runs inside an image."""
     return [program(argv[0]), *argv[1:]] if argv else argv
+
+
+Check = TypeVar("Check", bound=HealthCheck)
+
+
+def checked_from_host(check: Check, run: Run) -> Check:
+    """``check`` as the host runs it: Toxiproxy's admin port is not published, its socket is."""
+    if check.kind != "http" or not isinstance(check.target, str):
+        return check
+    target = urlsplit(check.target)
+    if target.port != PortPlan(run.info.port_base)["toxiproxy"]:
+        return check
+    path = target.path + (f"?{target.query}" if target.query else "")
+    return check.model_copy(update={"target": unix_socket_url(run.toxiproxy_socket) + path})
 
 
 def image_kind(spec: ServiceSpec) -> str:

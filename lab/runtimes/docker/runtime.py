@@ -5,7 +5,9 @@ namespace, as a Kubernetes pod's pause container does. Every service container j
 that namespace, so the specs' 127.0.0.1 addresses mean what they mean locally; the pod
 publishes the lab's ports on the host's 127.0.0.1 and forwards them (socat) to the
 services inside. Restart policies and memory limits are the engine's: a container over
-its limit is killed by the kernel, and the engine reports OOMKilled.
+its limit is killed by the kernel, and the engine reports OOMKilled. Toxiproxy's admin API,
+which has no login, is the exception: the pod offers it on the host as the run's
+``toxiproxy.sock``, for the lab's owner only, instead of on a port every local user reaches.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from lab.runtimes.docker.containers import (
     SERVICE_LABEL,
     SPEC_LABEL,
     ContainerPlan,
+    checked_from_host,
     container_name,
     image_kind,
     plan_container,
@@ -52,6 +55,8 @@ IMAGES_FILE = "images.json"
 # offline (the default: built here, no registry) or upstream (the registries' images).
 IMAGE_SET_ENV = "CHAOSLAB_IMAGE_SET"
 STOP_GRACE_S = 10
+# The run folder as the pod sees it: short, so the socket's path fits a Unix socket address.
+POD_RUN_DIR = "/run/chaoslab"
 
 
 def sweep_leftovers(keep_run_id: str | None) -> list[str]:
@@ -105,7 +110,17 @@ class DockerRuntime(Runtime):
         names = {s.name for s in specs}
         ports = {p for s in specs for p in s.ports.values()}
         ports |= {plan[name] for name in OFFSETS if name.split("-")[0] in names}
+        # Toxiproxy's admin API has no login: its socket is the owner's way in (_toxiproxy_socket).
+        ports.discard(plan["toxiproxy"])
         return sorted(ports)
+
+    def _toxiproxy_socket(self) -> str:
+        """The pod's forwarder from ``run.toxiproxy_socket`` (0600, the CLI's user) to the admin port."""
+        socket = f"{POD_RUN_DIR}/{self.run.toxiproxy_socket.name}"
+        admin = PortPlan(self.run.info.port_base)["toxiproxy"]
+        options = f"fork,mode=600,user={os.getuid()},group={os.getgid()},unlink-early"
+        # The umask closes the moment between bind and chmod when the socket is open to all.
+        return f"(umask 177; exec socat UNIX-LISTEN:{socket},{options} TCP:127.0.0.1:{admin}) &"
 
     def _ensure_pod(self, specs: list[ServiceSpec]) -> Any:
         existing = self._containers().get(POD)
@@ -118,6 +133,7 @@ class DockerRuntime(Runtime):
         ports = self._published_ports(specs)
         # Published ports reach the pod's own address; the services listen on its loopback.
         forward = " ".join(f"socat TCP-LISTEN:{p},bind=$ip,fork,reuseaddr TCP:127.0.0.1:{p} &" for p in ports)
+        forward += " " + self._toxiproxy_socket()
         try:
             pod = self.client.containers.run(
                 self._image("app"),
@@ -126,6 +142,7 @@ class DockerRuntime(Runtime):
                 labels=self._labels(**{SERVICE_LABEL: POD}),
                 network=network.name,
                 ports={f"{p}/tcp": ("127.0.0.1", p) for p in ports},
+                volumes={str(self.run.dir): {"bind": POD_RUN_DIR, "mode": "rw"}},
                 init=True,
                 detach=True,
             )
@@ -238,7 +255,8 @@ class DockerRuntime(Runtime):
         if check is None:
             return True
         if check.kind != "command":
-            return check_health(check)  # http and tcp reach the pod through its published ports
+            # http and tcp reach the pod through its published ports, Toxiproxy's API its socket.
+            return check_health(checked_from_host(check, self.run))
         argv = check.target if isinstance(check.target, list) else check.target.split()
         try:
             return container.exec_run(translate(argv), user=container.attrs["Config"]["User"]).exit_code == 0
@@ -333,6 +351,8 @@ class DockerRuntime(Runtime):
             if name in containers:
                 self._stop(containers.pop(name), reason="lab down")
         remove_labelled(self.run.id)
+        # The pod is removed with SIGKILL: its forwarder cannot remove the socket itself.
+        self.run.toxiproxy_socket.unlink(missing_ok=True)
 
 
 def _epoch(stamp: str | None) -> float | None:

@@ -26,9 +26,10 @@ import psutil
 
 from lab.atomic import write_atomically
 from lab.disk.rotation import LogCaps
+from lab.runs.run import Run
 from lab.runs.timeline import Timeline
 from lab.runtimes.desired import read_desired
-from lab.runtimes.docker.containers import SERVICE_LABEL, container_name
+from lab.runtimes.docker.containers import SERVICE_LABEL, checked_from_host, container_name
 from lab.runtimes.docker.engine import RUN_LABEL, engine, remove_labelled
 from lab.runtimes.health import LIVENESS_GRACE_S, LIVENESS_REASON, check_health
 from lab.runtimes.session_clock import SessionClock
@@ -53,7 +54,8 @@ class Watcher:
 
     def __init__(self, run_dir: Path, owner_pid: int | None):
         self.run_dir = run_dir
-        self.run_id = json.loads((run_dir / "run.json").read_text())["id"]
+        self.run = Run.at(run_dir)
+        self.run_id = self.run.id
         self.owner_pid = owner_pid
         self.timeline = Timeline(run_dir / "timeline.jsonl")
         self.client = engine()
@@ -78,7 +80,7 @@ class Watcher:
         while not self.stop.is_set():
             if self.owner_pid and not psutil.pid_exists(self.owner_pid):
                 self.timeline.record("owner_gone", owner_pid=self.owner_pid)
-                remove_labelled(self.run_id)
+                self.take_down()
                 return
             now = time.time()
             self.probe_liveness(now)
@@ -89,9 +91,14 @@ class Watcher:
                 self.session.hand_over()  # the takedown stops us with SIGTERM
             elif self.session.overdue(now):
                 self.timeline.record("session_takedown_overdue")
-                remove_labelled(self.run_id)
+                self.take_down()
                 return
             self.stop.wait(0.2)
+
+    def take_down(self) -> None:
+        """Remove the run's containers, and the socket its pod, killed, leaves behind."""
+        remove_labelled(self.run_id)
+        self.run.toxiproxy_socket.unlink(missing_ok=True)
 
     # -- events --------------------------------------------------------------------
     def follow_events(self) -> None:
@@ -174,7 +181,9 @@ class Watcher:
         if now < probing.next_at:
             return
         probing.next_at = now + probing.check.interval_s
-        probing.failures = 0 if check_health(probing.check) else probing.failures + 1
+        probing.failures = (
+            0 if check_health(checked_from_host(probing.check, self.run)) else probing.failures + 1
+        )
         if probing.failures >= probing.check.failure_threshold:
             self.liveness_killed.add(name)
             probing.kill_at = now + LIVENESS_GRACE_S

@@ -34,12 +34,14 @@ import psutil
 
 from lab.atomic import write_atomically
 from lab.disk.rotation import LogCaps
-from lab.runs.run import RUN_ID_ENV
+from lab.runs.run import RUN_ID_ENV, Run
 from lab.runs.timeline import Timeline
-from lab.runtimes.desired import DESIRED_FILE, spec_hash, start_order
+from lab.runtimes.desired import DESIRED_FILE, read_desired, spec_hash, start_order
 from lab.runtimes.health import LIVENESS_GRACE_S, LIVENESS_REASON, check_health
+from lab.runtimes.local.network import SWITCH_ENV, Edge, EdgeListeners, enter_private_network
 from lab.runtimes.session_clock import SessionClock
 from lab.specs.model import LivenessCheck, ServiceSpec
+from lab.specs.ports import PortPlan
 
 STATE_FILE = "supervisor.json"
 STOP_GRACE_S = 10.0
@@ -95,6 +97,36 @@ class Supervisor:
         self.log_caps = LogCaps(run_dir / "logs")
         # The session's end: warned of, then the lab taken down (lab/runtimes/session_clock.py).
         self.session = SessionClock(run_dir)
+        self.edge: Edge | None = None
+
+    # -- network -------------------------------------------------------------
+    def isolate(self) -> None:
+        """Move the lab into a network of its own, reached through the edge (lab/runtimes/local/network.py).
+
+        Called before any thread exists: the kernel gives a user namespace to a single thread only.
+        """
+        if os.environ.get(SWITCH_ENV, "on") == "off":
+            self.timeline.record("network_shared", reason=f"{SWITCH_ENV}=off")
+            return
+        run = Run.at(self.run_dir)
+        plan = PortPlan(run.info.port_base)
+        admin = plan["toxiproxy"]
+        required = {port for spec in read_desired(self.run_dir) for port in spec.ports.values()} - {admin}
+        ports = sorted(set(plan.all().values()) - {admin})
+        # A required port taken since the CLI checked it: the lab cannot start, and the CLI
+        # shows this error from our log.
+        listeners = EdgeListeners.open(ports, required, admin, run.toxiproxy_socket)
+        try:
+            enter_private_network()
+        except OSError as exc:
+            listeners.close()
+            self.timeline.record("network_shared", reason=str(exc))
+            print(f"The lab shares the host's network (other local users reach its ports): {exc}", flush=True)
+            return
+        self.edge = Edge(listeners)
+        self.edge.start()
+        skipped = sorted(listeners.skipped)
+        self.timeline.record("network_private", forwarded=len(listeners.tcp), skipped=skipped)
 
     # -- signals -------------------------------------------------------------
     def install_signals(self) -> None:
@@ -354,6 +386,8 @@ class Supervisor:
             if managed is not None:
                 self.stop_service(managed, reason="lab down")
         self.checks.shutdown(wait=False, cancel_futures=True)
+        if self.edge is not None:
+            self.edge.stop()
         self.write_state(final=True)
         self.timeline.record("supervisor_stopped")
 
@@ -386,7 +420,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--owner-pid", type=int, default=None)
     args = parser.parse_args(argv)
-    Supervisor(args.run_dir.resolve(), args.owner_pid).serve()
+    supervisor = Supervisor(args.run_dir.resolve(), args.owner_pid)
+    supervisor.isolate()
+    supervisor.serve()
 
 
 if __name__ == "__main__":

@@ -24,8 +24,9 @@ def sleeper() -> Iterator[subprocess.Popen]:
 @pytest.fixture
 def detached(sleeper: subprocess.Popen) -> DetachedProcess:
     run = Run.create(
-        scenario="db-pool-exhaustion", seed=1, variant="default", runtime="local", port_base=20000, root=PROJECT_ROOT
-    )
+        scenario="db-pool-exhaustion", seed=1, variant="default", runtime="local", port_base=20000,
+        root=PROJECT_ROOT,
+    )  # fmt: skip
     process = DetachedProcess(run, "lab.runtimes.local.supervisor", "supervisor")
     process.pid_file.write_text(f"{sleeper.pid} {started_since_boot(sleeper.pid)!r}")
     return process
@@ -48,7 +49,9 @@ def test_a_reused_pid_is_not_the_process(detached: DetachedProcess, sleeper: sub
     assert detached.pid() is None
 
 
-def test_a_pid_file_from_an_older_lab_is_still_read(detached: DetachedProcess, sleeper: subprocess.Popen) -> None:
+def test_a_pid_file_from_an_older_lab_is_still_read(
+    detached: DetachedProcess, sleeper: subprocess.Popen
+) -> None:
     detached.pid_file.write_text(f"{sleeper.pid} {psutil.Process(sleeper.pid).create_time()!r}")
     assert detached.pid() == sleeper.pid
     sleeper.kill()

@@ -64,6 +64,70 @@ def test_db_pool_exhaustion_runs_in_containers_and_its_fix_restores_health(port_
     assert client.networks.list(filters=label) == []
 
 
+def test_a_check_of_toxiproxys_admin_port_goes_through_its_socket_and_others_stay(port_base: int) -> None:
+    from lab import PROJECT_ROOT
+    from lab.calls import unix_socket_url
+    from lab.runtimes.docker.containers import checked_from_host
+    from lab.specs.model import HealthCheck, LivenessCheck
+    from lab.specs.ports import PortPlan
+
+    run = Run.create(
+        scenario="runtime-test",
+        seed=1,
+        variant="none",
+        runtime="docker",
+        port_base=port_base,
+        root=PROJECT_ROOT,
+    )
+    admin = PortPlan(port_base)["toxiproxy"]
+    version = LivenessCheck(kind="http", target=f"http://127.0.0.1:{admin}/version?x=1", failure_threshold=2)
+    through_socket = checked_from_host(version, run)
+    assert through_socket.target == unix_socket_url(run.toxiproxy_socket) + "/version?x=1"
+    assert isinstance(through_socket, LivenessCheck) and through_socket.failure_threshold == 2
+    for other in (
+        HealthCheck(kind="http", target=f"http://127.0.0.1:{port_base}/"),
+        HealthCheck(kind="tcp", target=f"127.0.0.1:{port_base}"),
+        HealthCheck(kind="command", target=["true"]),
+    ):
+        assert checked_from_host(other, run) == other
+
+
+@pytest.mark.docker
+@pytest.mark.integration
+def test_toxiproxys_admin_api_is_its_owners_socket_and_no_port_on_loopback(
+    docker_runtime: DockerRuntime, port_base: int
+) -> None:
+    import os
+    import socket
+    import stat
+
+    from lab.calls import http, json_body, unix_socket_url
+    from lab.specs.catalog import DEFINITIONS, LabContext
+    from lab.specs.ports import PortPlan
+
+    run = docker_runtime.run
+    ports = PortPlan(port_base)
+    ctx = LabContext(run=run, ports=ports, services=["toxiproxy", "profile"], seed=1)
+    toxiproxy = DEFINITIONS["toxiproxy"]
+    toxiproxy.prepare(ctx)
+    docker_runtime.up([toxiproxy.spec(ctx)], timeout_s=60)  # healthy: asked through the socket
+
+    # No login on that API: nobody on the machine reaches it over TCP, the links stay published.
+    bindings = docker_runtime._containers()["pod"].attrs["HostConfig"]["PortBindings"]
+    assert f"{ports['toxiproxy']}/tcp" not in bindings
+    assert {f"{link.listen_port}/tcp" for link in ctx.links} <= set(bindings)
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", ports["toxiproxy"]), timeout=5).close()
+    found = run.toxiproxy_socket.stat()
+    assert stat.S_ISSOCK(found.st_mode) and stat.S_IMODE(found.st_mode) == 0o600
+    assert (found.st_uid, found.st_gid) == (os.getuid(), os.getgid())
+    answer = http("GET", unix_socket_url(run.toxiproxy_socket) + "/proxies", service="Toxiproxy")
+    assert set(json_body(answer, service="Toxiproxy")) == {link.name for link in ctx.links}
+
+    docker_runtime.down()
+    assert not run.toxiproxy_socket.exists()
+
+
 HOG = "import time\nheld = []\nwhile True:\n    held.append(bytearray(8 * 2**20))\n    time.sleep(0.02)\n"
 
 
