@@ -52,7 +52,7 @@ case "$command" in
   test)
     install requirements-dev.lock
     # The docker-marked tests run the lab in containers: an engine, and the offline images.
-    "$venv/bin/python" -m lab.setup --docker
+    "$venv/bin/python" -m lab.runtimes.docker
     shift
     "$venv/bin/ruff" check .
     "$venv/bin/ruff" format --check .

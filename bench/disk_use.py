@@ -28,9 +28,9 @@ from pathlib import Path
 
 from lab_home import private_home
 
-from lab.disk.rotation import DEFAULT_LOG_CAP_MB
 from lab.disk.sizes import human, tree_bytes
 from lab.disk.templates import list_templates
+from lab.runtimes.log_rotation import DEFAULT_LOG_CAP_MB
 from services.common.rotating_file import DEFAULT_TRACES_CAP_MB
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,15 +10,15 @@ from pathlib import Path
 
 from lab import PROJECT_ROOT, releases
 from lab.atomic import check_writable
-from lab.disk.budget import budget_bytes
+from lab.disk.budget import budget_bytes, make_room
 from lab.errors import EnvironmentProblem, LabError, UsageError
 from lab.faults import FaultStep
 from lab.live import LiveLab
 from lab.observability.prometheus import PrometheusClient
 from lab.probes import Value
 from lab.releases import create_working_copy
+from lab.reports.metrics import try_export
 from lab.runs import Run, Timeline, current_run, require_current_run
-from lab.runs.metrics import try_export
 from lab.runs.run import clear_current, mark_current, state_home
 from lab.runs.session import (
     DEFAULT_SESSION,
@@ -121,6 +121,9 @@ def start_lab(
         create_working_copy(run.source_dir)
         for name in scenario.services:
             DEFINITIONS[name].prepare(ctx)
+        # Each seed's database template is ~615 MB: past the disk budget the least recently
+        # used templates and images go (lab/disk/budget.py).
+        make_room(echo)
         echo(f"starting {len(scenario.services)} services ({', '.join(scenario.services)})")
         live.apply(timeout_s=120)
         for shared in timeline.events("network_shared"):

@@ -23,10 +23,10 @@ def disk(as_json: Json = False) -> None:
     """What the lab keeps on disk per kind, its budget ($CHAOSLAB_DISK_BUDGET) and what `prune` would free."""
     from lab.disk.budget import budget_bytes
     from lab.disk.prune import DEFAULT_KEEP, DEFAULT_OLDER_THAN, parse_older_than, plan_prune
-    from lab.disk.rotation import log_cap_bytes
     from lab.disk.sizes import human
     from lab.disk.usage import DESCRIPTIONS, measure
     from lab.runs.run import cache_home, state_home
+    from lab.runtimes.log_rotation import log_cap_bytes
     from services.common.rotating_file import traces_cap_bytes
 
     budget = budget_bytes()

@@ -310,8 +310,8 @@ def logs(
             f"No log for {service!r} in run {run.id}.", hint=f"logs exist for: {', '.join(known)}."
         )
     if path.with_name(path.name + ".1").exists():
-        # Rotated (lab/disk/rotation.py): the newest lines may start in the older half.
-        from lab.disk.rotation import rotated_tail
+        # Rotated (lab/runtimes/log_rotation.py): the newest lines may start in the older half.
+        from lab.runtimes.log_rotation import rotated_tail
 
         sys.stdout.write(rotated_tail(path, lines))
         sys.stdout.flush()

@@ -33,7 +33,7 @@ def setup(
 
     done = install_missing(echo=echo)
     if docker:
-        from lab.setup.docker import ensure_engine
+        from lab.runtimes.docker.dockerd import ensure_engine
 
         ensure_engine(echo=echo)
     console.print("everything is installed" if not done else f"installed: {', '.join(done)}")
@@ -74,12 +74,14 @@ def compose(
 ) -> None:
     """Print a docker compose file of a scenario's lab, from the same specs as the docker runtime."""
     from lab.runtimes.docker.compose import compose_file, prepare_folder
+    from lab.scenarios import load_scenario
 
+    loaded = load_scenario(scenario)
     if prepare is not None:
-        folder = prepare_folder(prepare, scenario)
+        folder = prepare_folder(prepare, loaded)
         console.print(f"export CHAOSLAB_RUN_DIR={folder}", highlight=False)
         return
-    sys.stdout.write(compose_file(scenario))
+    sys.stdout.write(compose_file(loaded))
 
 
 @images_app.command("list")

@@ -72,8 +72,8 @@ def report(
 @app.command(rich_help_panel=PANEL)
 def runs(as_json: Json = False) -> None:
     """Past runs of this state home: scenario, seed, variant, verdict, time to detect and to resolve."""
+    from lab.reports.history import past_runs
     from lab.reports.timings import format_duration
-    from lab.runs.history import past_runs
     from lab.runs.run import state_home
 
     found = past_runs()

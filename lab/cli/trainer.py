@@ -60,8 +60,8 @@ def gameday(
     if target == "board":
         from rich.live import Live
 
+        from lab.gameday.board import board_json, live_board
         from lab.gameday.state import GameDayFolder, latest_gameday
-        from lab.reports.board import board_json, live_board
 
         folder = GameDayFolder(directory.resolve()) if directory else latest_gameday()
         if as_json:
@@ -94,8 +94,8 @@ def gameday(
         console.print(table)
         console.print(f"teams: {', '.join(plan.teams)}")
         return
+    from lab.gameday.board import live_board
     from lab.gameday.runner import prepare_gameday, run_gameday, team_command
-    from lab.reports.board import live_board
 
     folder = prepare_gameday(Path(target), seed=seed, directory=folder_dir, port_base=port_base)
     console.print(f"game day folder: {folder.dir}")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lab.disk import images as image_use
 from lab.disk.sizes import human, parse_size
-from lab.disk.templates import list_templates, remove_template, templates_root
+from lab.disk.templates import list_templates, remove_template, template_lock, templates_root
 from lab.disk.usage import measure
 
 BUDGET_ENV = "CHAOSLAB_DISK_BUDGET"
@@ -102,6 +102,19 @@ def enforce_budget(
             "`chaoslab prune` removes old runs, `chaoslab disk` shows what is where"
         )
     return check
+
+
+def make_room(echo: Echo = print) -> BudgetCheck:
+    """Keep this state home and cache within the budget, as each lab's start does.
+
+    Under the templates' lock held exclusively; the template the lab has just copied or built
+    was used this minute, so it stays (``RECENT_USE_S``).
+    """
+    from lab.runs.run import cache_home, state_home
+
+    home, cache = state_home(), cache_home()
+    with template_lock(templates_root(cache)):
+        return enforce_budget(home, cache, echo=echo)
 
 
 def _image_candidates(cache: Path) -> list[Evictable]:

@@ -1,24 +1,25 @@
-"""Our container images: when each was last used by a lab, and what the engine holds of ours.
+"""Our container images: what the engine holds of ours, and when each was last used by a lab.
 
-The engine knows when an image was made, not when a lab last ran it, so the docker runtime
-records each image it starts a lab with (reference, size, time) in the cache home. Sizes are
-kept there too, so a local lab's budget check never needs the engine; the engine is asked
-only when something of ours must actually be removed, or by `chaoslab disk` / `prune`.
+The docker runtime records each image it starts a lab with (lab/runtimes/docker/image_use.py);
+the engine is asked only when something of ours must actually be removed, or by `chaoslab
+disk` / `prune`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lab.atomic import write_atomically
-
-USE_FILE = "image-use.json"
+# Re-exported: the budget, `disk` and `prune` read the record through this module.
+from lab.runtimes.docker.image_use import (  # noqa: F401
+    USE_FILE,
+    forget,
+    read_uses,
+    record_use,
+    recorded_bytes,
+    use_file,
+)
 
 
 @dataclass
@@ -39,44 +40,6 @@ class Image:
     @property
     def dangling(self) -> bool:
         return not self.tags
-
-
-def use_file(cache: Path) -> Path:
-    return cache / "docker" / USE_FILE
-
-
-def read_uses(cache: Path) -> dict[str, dict[str, float]]:
-    """reference -> {"last_used": epoch seconds, "bytes": size} as recorded by labs."""
-    try:
-        data = json.loads(use_file(cache).read_text())
-    except (FileNotFoundError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def record_use(cache: Path, sizes: dict[str, int]) -> None:
-    """Stamp the references in ``sizes`` (reference -> bytes) as used now."""
-    uses = read_uses(cache)
-    stamp = time.time()
-    for ref, size in sizes.items():
-        uses[ref] = {"last_used": stamp, "bytes": size}
-    path = use_file(cache)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, json.dumps(uses, indent=2, sort_keys=True))
-
-
-def forget(cache: Path, refs: Iterable[str]) -> None:
-    """Drop removed images from the record."""
-    uses = read_uses(cache)
-    for ref in refs:
-        uses.pop(ref, None)
-    with contextlib.suppress(FileNotFoundError):
-        write_atomically(use_file(cache), json.dumps(uses, indent=2, sort_keys=True))
-
-
-def recorded_bytes(cache: Path) -> int:
-    """What the recorded images weigh, without asking the engine (shared layers counted per image)."""
-    return sum(int(entry.get("bytes", 0)) for entry in read_uses(cache).values())
 
 
 def current_refs() -> set[str]:

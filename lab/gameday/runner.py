@@ -22,6 +22,7 @@ from pathlib import Path
 
 from lab.atomic import make_folder
 from lab.errors import LabError, UsageError
+from lab.gameday.board import write_board
 from lab.gameday.plan import load_plan, schedule
 from lab.gameday.state import (
     PORT_STRIDE,
@@ -42,7 +43,6 @@ from lab.lifecycle import (
     stop_lab,
 )
 from lab.live import LiveLab
-from lab.reports.board import write_board
 from lab.reports.postmortem import write_postmortem
 from lab.reports.timings import compute_timings
 from lab.runs import Timeline

@@ -1,5 +1,5 @@
 """Load: Locust user classes per scenario, run headless in their own process."""
 
-from lab.load.plan import LoadPlan
+from lab.specs.load import LoadPlan
 
 __all__ = ["LoadPlan"]

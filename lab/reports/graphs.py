@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lab.reports.metrics import RunMetrics, Series
 from lab.reports.timings import Timings, format_duration
-from lab.runs.metrics import RunMetrics, Series
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -6,17 +6,14 @@ read from the run folder (timeline, metrics.json) and the scenario's
 `postmortem:` material; nothing here talks to a running lab.
 
 The draft (``postmortem.draft.md``), the page and the graphs are generated only, and
-rewritten on every report. ``postmortem.md`` is the team's copy: made from the draft
-when absent, refreshed while it still holds exactly what chaoslab last wrote into it
-(its digest is kept beside it), and never overwritten once a person edited it.
+rewritten on every report. ``postmortem.md`` is the team's copy, never overwritten once a
+person edited it (lab/reports/team_copy.py).
 """
 
 from __future__ import annotations
 
-import hashlib
 import statistics
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,10 +23,11 @@ from lab.atomic import check_writable, make_folder, write_atomically
 from lab.observability.rules import ALERT_RULES
 from lab.reports.document import Block, Bullets, Heading, Image, Paragraph, Table, to_html, to_markdown
 from lab.reports.graphs import Threshold, alerts_graph, moments, signal_graph
+from lab.reports.metrics import RunMetrics, Series, read_metrics
 from lab.reports.summary import format_value
+from lab.reports.team_copy import DRAFT_NAME, TEAM_COPY_NAME, ReportFiles, refresh_team_copy
 from lab.reports.timings import Timings, compute_timings, format_duration
 from lab.runs import Run, Timeline
-from lab.runs.metrics import RunMetrics, Series, read_metrics
 from lab.scenarios import Scenario, load_scenario
 
 # A draft, its page and a few PNG graphs: a report needs about a megabyte.
@@ -43,42 +41,6 @@ QUIET_EVENTS = {
     "supervisor_started",
     "supervisor_stopped",
 }
-
-
-DRAFT_NAME = "postmortem.draft.md"
-TEAM_COPY_NAME = "postmortem.md"
-# The digest of what chaoslab last wrote into the team's copy: a copy that differs was edited.
-DIGEST_NAME = ".postmortem.md.sha256"
-
-
-@dataclass
-class ReportFiles:
-    """Where a report was written, and what became of the team's copy."""
-
-    markdown: Path  # the generated draft, rewritten every time
-    html: Path
-    graphs: list[Path]
-    team_copy: Path
-    # The team's copy was edited since chaoslab wrote it, and left as it is.
-    team_copy_kept: bool = False
-    # Where `force` moved an edited team's copy before putting the fresh draft in its place.
-    backup: Path | None = None
-
-    def notice(self) -> str | None:
-        """One line (and its Hint) when the team's copy was kept or moved aside; None otherwise."""
-        if self.team_copy_kept:
-            return (
-                f"Kept {self.team_copy}: it was edited since chaoslab wrote it, so the fresh draft went "
-                f"to {self.markdown.name} only.\n"
-                f"Hint: read or diff {self.markdown}; `chaoslab report [RUN] --force` moves your copy to "
-                f"{TEAM_COPY_NAME}.<timestamp>.bak and puts the fresh draft in its place."
-            )
-        if self.backup is not None:
-            return (
-                f"Moved your edited copy to {self.backup} and put the fresh draft in {self.team_copy}.\n"
-                f"Hint: carry your edits over from {self.backup.name}, e.g. with `diff -u`."
-            )
-        return None
 
 
 def _clock(ts: float) -> str:
@@ -394,43 +356,6 @@ def _graphs(scenario: Scenario, metrics: RunMetrics | None, timings: Timings, ou
     return paths
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _backup_name(copy: Path) -> Path:
-    """``postmortem.md.<UTC timestamp>.bak``, numbered when a backup of that second exists."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    backup = copy.with_name(f"{copy.name}.{stamp}.bak")
-    number = 1
-    while backup.exists():
-        number += 1
-        backup = copy.with_name(f"{copy.name}.{stamp}-{number}.bak")
-    return backup
-
-
-def _refresh_team_copy(draft: Path, copy: Path, *, force: bool) -> tuple[bool, Path | None]:
-    """Put the draft into the team's copy unless a person edited it; (kept, backup).
-
-    The copy is the team's once it no longer holds what chaoslab last wrote into it (the
-    digest beside it), or when no digest says what that was (a copy written by hand, or by an
-    older chaoslab): then it is kept, or with ``force`` moved to a ``.bak`` first.
-    """
-    record = copy.with_name(DIGEST_NAME)
-    backup = None
-    if copy.exists():
-        written = record.read_text().strip() if record.exists() else None
-        current = _digest(copy)
-        if current not in (written, _digest(draft)):
-            if not force:
-                return True, None
-            backup = _backup_name(copy)
-            copy.rename(backup)
-    write_atomically(copy, draft.read_text())
-    write_atomically(record, _digest(copy) + "\n")
-    return False, backup
-
-
 def write_postmortem(run: Run, out_dir: Path | None = None, *, force: bool = False) -> ReportFiles:
     """Write the draft, the page and the graphs for ``run`` (default: into its report/ folder).
 
@@ -447,7 +372,7 @@ def write_postmortem(run: Run, out_dir: Path | None = None, *, force: bool = Fal
     draft = out / DRAFT_NAME
     write_atomically(draft, to_markdown(blocks))
     copy = out / TEAM_COPY_NAME
-    kept, backup = _refresh_team_copy(draft, copy, force=force)
+    kept, backup = refresh_team_copy(draft, copy, force=force)
     page = out / "postmortem.html"
     write_atomically(page, to_html(blocks, title=f"Post-mortem: {scenario.title}", base_dir=out))
     return ReportFiles(draft, page, graphs, copy, team_copy_kept=kept, backup=backup)

@@ -36,6 +36,15 @@ class SessionClock:
         self.session: Session | None = None
         self.warned_for: float | None = None  # the end the warning was given for
         self.ended_at: float | None = None
+        self._wall_at_start, self._monotonic_at_start = time.time(), time.monotonic()
+
+    def now(self) -> float:
+        """The wall clock as it was when this process started, moved on by the monotonic clock.
+
+        A step of the wall clock (NTP, a virtual machine resumed) must neither end a session
+        early nor keep it up late: a 60-minute session lasts 60 minutes of the monotonic clock.
+        """
+        return self._wall_at_start + (time.monotonic() - self._monotonic_at_start)
 
     def say(self, message: str) -> None:
         """A line in the log of the process keeping the clock (its stdout is its log)."""

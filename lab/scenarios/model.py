@@ -7,8 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lab.faults import FaultStep
-from lab.load.plan import LoadPlan
 from lab.probes import ProbeDef
+from lab.specs.load import LoadPlan
 
 Number = float | int
 

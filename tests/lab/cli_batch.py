@@ -45,16 +45,16 @@ def _install_stand_ins() -> None:
     import lab.gameday.runner
     import lab.lifecycle
     import lab.repeat.runner
+    import lab.runtimes.docker.dockerd
     import lab.runtimes.docker.images
     import lab.setup
-    import lab.setup.docker
 
     lab.lifecycle.start_lab = _stand_in("a lab")
     lab.end_to_end.start_lab = _stand_in("a lab")  # `run` and `repeat` reach it from there
     lab.gameday.runner.run_gameday = _stand_in("a game day")
     lab.repeat.runner.keep_cores_busy = _stand_in("stress-ng")
     lab.setup.install_missing = _stand_in("apt")
-    lab.setup.docker.ensure_engine = _stand_in("dockerd")
+    lab.runtimes.docker.dockerd.ensure_engine = _stand_in("dockerd")
     lab.runtimes.docker.images.build_images = _stand_in("an image build")
     # The cache home is the shared one: a fuzzed `prune` must not remove its templates.
     lab.disk.prune.apply_prune = _stand_in("a prune")

@@ -14,12 +14,12 @@ from tests.lab.test_cli_fuzz import TRACEBACK
 # `chaoslab runs` with the history broken from inside, as a bug would break it.
 BROKEN_RUNS = """
 import sys
-import lab.runs.history
+import lab.reports.history
 
 def broken():
     raise RuntimeError("boom\\nsecond line")
 
-lab.runs.history.past_runs = broken
+lab.reports.history.past_runs = broken
 sys.argv = ["chaoslab", "runs"]
 from lab.cli import main
 main()

@@ -12,9 +12,9 @@ from pathlib import Path
 from PIL import Image
 
 from lab import PROJECT_ROOT
+from lab.gameday.board import board_rows, live_board, standings, write_board
 from lab.gameday.plan import load_plan, schedule
 from lab.gameday.state import GameDayFolder
-from lab.reports.board import board_rows, live_board, standings, write_board
 from lab.reports.postmortem import write_postmortem
 from lab.runs import Run
 

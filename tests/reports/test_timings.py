@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from lab.reports.metrics import firing_spans
 from lab.reports.timings import compute_timings, format_duration
-from lab.runs.metrics import firing_spans
 
 T0 = 1000.0
 

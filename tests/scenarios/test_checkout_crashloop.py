@@ -12,14 +12,10 @@ import re
 
 import pytest
 
-from lab.end_to_end import RunOutcome, run_scenario
 from lab.runs import Run, Timeline
-from lab.scenarios import load_scenario
-from lab.scenarios.observe import CheckResult, PhaseResult
+from tests.scenarios.outcomes import VariantRun, check
 
 SCENARIO = "checkout-crashloop"
-# seed % 3 draws the variant.
-SEEDS = {"memory-leak": 3, "strict-liveness": 1, "poison-cart": 2}
 # How each cause ends the process, as the runtime records it: (exit code, reason).
 LAST_EXIT = {
     "memory-leak": ("137", "OOMKilled"),
@@ -31,16 +27,6 @@ TIMELINE_EVENT = {
     "strict-liveness": "service_liveness_failed",
     "poison-cart": "service_exited",
 }
-
-
-def check(result: PhaseResult, label: str) -> CheckResult:
-    return next(c for c in result.checks if c.label == label)
-
-
-def failures(outcome: RunOutcome) -> object:
-    return outcome.error or [
-        (p.name, [(c.label, c.value) for c in p.checks if not c.held]) for p in outcome.phases
-    ]
 
 
 def series(run: Run, probe: str) -> list[tuple[float, float]]:
@@ -55,17 +41,13 @@ def value_at(points: list[tuple[float, float]], ts: float) -> float:
     return [v for t, v in points if t <= ts][-1]
 
 
-@pytest.mark.scenario
-@pytest.mark.alone
-@pytest.mark.parametrize("variant", list(SEEDS))
-def test_every_cause_of_the_restarts_gives_503s_on_checkout_and_its_fix_ends_them(
-    variant: str, port_base: int
-) -> None:
-    scenario = load_scenario(SCENARIO)
-    assert scenario.variant(SEEDS[variant]).id == variant
-    outcome = run_scenario(scenario, seed=SEEDS[variant], port_base=port_base, echo=lambda _: None)
-    assert outcome.ok, failures(outcome)
-    assert [p.name for p in outcome.phases] == ["baseline", "symptoms", "recovery"]
+# Its variants' runs (tests/scenarios/test_variants.py) measure latency against a 2-core baseline.
+VARIANT_MARKS = (pytest.mark.alone,)
+
+
+def check_variant(run_of_variant: VariantRun) -> None:
+    """Every cause of the restarts gives 503s on checkout, and its fix ends them."""
+    variant, outcome = run_of_variant.variant, run_of_variant.outcome
     baseline, symptoms, recovery = outcome.phases
     run = Run.load(outcome.run_id)
     events = Timeline(run.timeline_path).events()

@@ -16,29 +16,20 @@ import pytest
 from lab.end_to_end import run_scenario
 from lab.runs import Run, Timeline
 from lab.scenarios import load_scenario
+from tests.scenarios.outcomes import VariantRun, check, phase
 
 pytestmark = [pytest.mark.scenario, pytest.mark.alone]
 
 SCENARIO = "db-pool-exhaustion"
 
 
-def phase(outcome, name):
-    return next(p for p in outcome.phases if p.name == name)
+# Its variant's run (tests/scenarios/test_variants.py) measures latency against a 2-core baseline.
+VARIANT_MARKS = (pytest.mark.alone,)
 
 
-def check(phase_result, label):
-    return next(c for c in phase_result.checks if c.label == label)
-
-
-def test_run_reproduces_the_incident_and_the_index_fixes_it(port_base: int) -> None:
-    outcome = run_scenario(load_scenario(SCENARIO), seed=1, port_base=port_base, echo=lambda _: None)
-    assert outcome.error is None, outcome.error
-    # A failed phase ends the run: first say which of its checks failed, then the phase list.
-    assert outcome.ok, [
-        (p.name, [(c.label, c.value, c.at_s) for c in p.checks if not c.held]) for p in outcome.phases
-    ]
-    assert [p.name for p in outcome.phases] == ["baseline", "symptoms", "recovery"]
-
+def check_variant(run_of_variant: VariantRun) -> None:
+    """The run reproduces the incident, and the index fixes it."""
+    outcome = run_of_variant.outcome
     baseline, symptoms, recovery = outcome.phases
     # A settled steady state under every alert line: the load at its level, not ramping up.
     assert baseline.settled_s is not None and baseline.settled_s >= 8, baseline.settled_s

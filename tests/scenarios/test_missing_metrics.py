@@ -15,24 +15,23 @@ import pytest
 import requests
 import yaml
 
-from lab.end_to_end import RunOutcome, run_scenario
 from lab.faults.release import ReleaseFault
 from lab.releases import PRISTINE, apply_patch, create_working_copy
+from lab.reports.metrics import STEP_S, read_metrics
 from lab.runs import Run, Timeline
-from lab.runs.metrics import STEP_S, read_metrics
 from lab.scenarios import load_scenario
 from lab.scenarios.catalog import SCENARIOS_DIR
-from lab.scenarios.observe import CheckResult, PhaseResult
+from tests.scenarios.outcomes import VariantRun, check
 
 SCENARIO = "missing-metrics"
-# seed % 6 draws the variant; what `up{job="exporter"}` says while the dashboard is empty.
-VARIANTS = {
-    "provider-not-global": (0, "1"),
-    "reader-not-attached": (1, "1"),
-    "listener-on-loopback-v6": (2, "0"),
-    "scrape-job-missing": (3, "absent"),
-    "unit-suffix": (4, "1"),
-    "scrape-timeout": (5, "0"),
+# What `up{job="exporter"}` says while each variant's dashboard is empty.
+UP = {
+    "provider-not-global": "1",
+    "reader-not-attached": "1",
+    "listener-on-loopback-v6": "0",
+    "scrape-job-missing": "absent",
+    "unit-suffix": "1",
+    "scrape-timeout": "0",
 }
 FIX_KIND = {"scrape-job-missing": "scrape", "scrape-timeout": "scrape"}  # the others: a rollback
 PANEL = (
@@ -52,16 +51,6 @@ SCRAPE_INTERVAL_S = 5
 RENDER_S = 1.5
 APPLY_S = {"scrape-job-missing": 10.0, "scrape-timeout": 1.0}  # the others: 0
 LOADED_S = 3.0
-
-
-def check(result: PhaseResult, label: str) -> CheckResult:
-    return next(c for c in result.checks if c.label == label)
-
-
-def failures(outcome: RunOutcome) -> object:
-    return outcome.error or [
-        (p.name, [(c.label, c.value, c.error) for c in p.checks if not c.held]) for p in outcome.phases
-    ]
 
 
 def exporter_log(run: Run) -> list[dict]:
@@ -93,17 +82,10 @@ def test_every_release_patch_applies_to_the_shipped_exporter_and_back(tmp_path: 
         assert (tmp_path / "services" / "exporter" / "app.py").read_text() == shipped
 
 
-@pytest.mark.scenario
-@pytest.mark.parametrize("variant", list(VARIANTS))
-def test_each_broken_hop_empties_the_dashboard_and_its_fix_refills_it(variant: str, port_base: int) -> None:
-    seed, up = VARIANTS[variant]
-    scenario = load_scenario(SCENARIO)
-    assert scenario.variant(seed).id == variant
-    started = time.monotonic()
-    outcome = run_scenario(scenario, seed=seed, port_base=port_base, echo=lambda _: None)
-    took_s = time.monotonic() - started
-    assert outcome.ok, failures(outcome)
-    assert [p.name for p in outcome.phases] == ["baseline", "symptoms", "recovery"]
+def check_variant(run_of_variant: VariantRun) -> None:
+    """Each broken hop empties the dashboard, and its fix refills it."""
+    variant, outcome, took_s = run_of_variant.variant, run_of_variant.outcome, run_of_variant.took_s
+    up = UP[variant]
     baseline, symptoms, recovery = outcome.phases
 
     assert check(baseline, "panel_no_data").value == 0

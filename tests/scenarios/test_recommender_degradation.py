@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from lab.end_to_end import RunOutcome, run_scenario
 from lab.runs import Run, Timeline
-from lab.scenarios import load_scenario
-from lab.scenarios.observe import CheckResult, PhaseResult
+from lab.scenarios.observe import PhaseResult
+from tests.scenarios.outcomes import VariantRun, check
 
 SCENARIO = "recommender-degradation"
-# seed % 3 draws the variant.
-SEEDS = {"renamed-feature": 3, "feature-store-eviction": 1, "index-version-mismatch": 2}
 # What each variant's fix does, as the timeline records it.
 FIX_KINDS = {
     "renamed-feature": ["rollback"],
@@ -24,31 +21,19 @@ FIX_KINDS = {
 }
 
 
-def check(result: PhaseResult, label: str) -> CheckResult:
-    return next(c for c in result.checks if c.label == label)
-
-
 def value(result: PhaseResult, label: str) -> float:
     found = check(result, label).value
     assert isinstance(found, int | float), (result.name, label, found)
     return float(found)
 
 
-def failures(outcome: RunOutcome) -> object:
-    return outcome.error or [
-        (p.name, [(c.label, c.value, c.error) for c in p.checks if not c.held]) for p in outcome.phases
-    ]
+# Its variants' runs (tests/scenarios/test_variants.py) measure latency against a 2-core baseline.
+VARIANT_MARKS = (pytest.mark.alone,)
 
 
-@pytest.mark.scenario
-@pytest.mark.alone
-@pytest.mark.parametrize("variant", list(SEEDS))
-def test_relevance_drops_silently_and_the_fix_restores_it(variant: str, port_base: int) -> None:
-    scenario = load_scenario(SCENARIO)
-    assert scenario.variant(SEEDS[variant]).id == variant
-    outcome = run_scenario(scenario, seed=SEEDS[variant], port_base=port_base, echo=lambda _: None)
-    assert outcome.ok, failures(outcome)
-    assert [p.name for p in outcome.phases] == ["baseline", "symptoms", "recovery"]
+def check_variant(run_of_variant: VariantRun) -> None:
+    """Relevance drops silently, and the fix restores it."""
+    variant, outcome = run_of_variant.variant, run_of_variant.outcome
     baseline, symptoms, recovery = outcome.phases
 
     # Simulated people click what matches their hidden taste: the model serves them well.

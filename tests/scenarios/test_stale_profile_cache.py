@@ -17,29 +17,14 @@ from pathlib import Path
 import pytest
 
 from lab import PROJECT_ROOT
-from lab.end_to_end import RunOutcome, run_scenario
+from lab.end_to_end import run_scenario
 from lab.observability.traces import Span, build_traces, read_spans
 from lab.runs import Run, Timeline
 from lab.scenarios import load_scenario
-from lab.scenarios.observe import CheckResult, PhaseResult
+from lab.scenarios.observe import PhaseResult
+from tests.scenarios.outcomes import VariantRun, check, failures, phase
 
 SCENARIO = "stale-profile-cache"
-# seed % 3 draws the variant.
-SEEDS = {"delete-before-commit": 3, "wrong-key": 1, "missing-delete": 2}
-
-
-def phase(outcome: RunOutcome, name: str) -> PhaseResult:
-    return next(p for p in outcome.phases if p.name == name)
-
-
-def check(result: PhaseResult, label: str) -> CheckResult:
-    return next(c for c in result.checks if c.label == label)
-
-
-def failures(outcome: RunOutcome) -> object:
-    return outcome.error or [
-        (p.name, [(c.label, c.value) for c in p.checks if not c.held]) for p in outcome.phases
-    ]
 
 
 def assert_silent(result: PhaseResult) -> None:
@@ -71,16 +56,9 @@ def stale_read_traces(run: Run) -> list[list[Span]]:
     return found
 
 
-@pytest.mark.scenario
-@pytest.mark.parametrize("variant", list(SEEDS))
-def test_every_bad_release_serves_stale_profiles_silently_and_the_fix_ends_it(
-    variant: str, port_base: int
-) -> None:
-    scenario = load_scenario(SCENARIO)
-    assert scenario.variant(SEEDS[variant]).id == variant
-    outcome = run_scenario(scenario, seed=SEEDS[variant], port_base=port_base, echo=lambda _: None)
-    assert outcome.ok, failures(outcome)
-    assert [p.name for p in outcome.phases] == ["baseline", "symptoms", "recovery"]
+def check_variant(run_of_variant: VariantRun) -> None:
+    """Every bad release serves stale profiles silently, and the fix ends it."""
+    variant, outcome = run_of_variant.variant, run_of_variant.outcome
     baseline, symptoms, recovery = outcome.phases
 
     assert check(baseline, "stale_read_fraction").value == 0

@@ -14,9 +14,8 @@ import pytest
 import requests
 
 from lab import PROJECT_ROOT
-from lab.end_to_end import run_scenario
 from lab.runs import Run, Timeline
-from lab.scenarios import load_scenario
+from tests.scenarios.outcomes import VariantRun
 
 pytestmark = [pytest.mark.scenario, pytest.mark.browser]
 
@@ -24,22 +23,17 @@ SCENARIO = "third-party-hang"
 FIX_PATCH = PROJECT_ROOT / "scenarios" / SCENARIO / "patches" / "frontend-resilient-share.patch"
 
 
-def phase(outcome, name):
-    return next(p for p in outcome.phases if p.name == name)
-
-
 def seen(phase_result, label):
     return next(c for c in phase_result.checks if c.label == label).value
 
 
-@pytest.mark.parametrize("seed", [0, 1], ids=lambda seed: load_scenario(SCENARIO).variant(seed).id)
-def test_every_variant_freezes_the_page_and_the_fix_makes_it_usable(port_base: int, seed: int) -> None:
-    outcome = run_scenario(load_scenario(SCENARIO), seed=seed, port_base=port_base, echo=lambda _: None)
-    assert outcome.error is None, outcome.error
-    assert [p.name for p in outcome.phases] == ["baseline", "symptoms", "recovery"]
-    failing = [(p.name, [(c.label, c.value) for c in p.checks if not c.held]) for p in outcome.phases]
-    assert outcome.ok, failing
+# Its variants' runs (tests/scenarios/test_variants.py) drive Chromium.
+VARIANT_MARKS = (pytest.mark.browser,)
 
+
+def check_variant(run_of_variant: VariantRun) -> None:
+    """Every variant freezes the page, and the fix makes it usable."""
+    outcome = run_of_variant.outcome
     baseline, symptoms, recovery = outcome.phases
     assert seen(baseline, "share_pending") < 2
     assert seen(baseline, "like_responds") is True

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -21,10 +21,13 @@ from lab.runs.secrets import ensure_secrets
 from lab.runtimes.desired import start_order
 from lab.runtimes.docker.containers import image_kind, plan_container
 from lab.runtimes.docker.images import UPSTREAM
-from lab.scenarios import load_scenario
 from lab.specs.catalog import DEFINITIONS, LabContext
 from lab.specs.model import ServiceSpec
 from lab.specs.ports import DEFAULT_PORT_BASE, OFFSETS, PortPlan
+
+if TYPE_CHECKING:
+    # The type only: the CLI loads the scenario, and runtimes sit below scenarios.
+    from lab.scenarios.model import Scenario
 
 DEFAULT_SCENARIO = "db-pool-exhaustion"
 # Where the project is mounted (read-only) in the containers.
@@ -46,8 +49,7 @@ HEADER = """\
 """
 
 
-def _context(scenario_id: str, seed: int, run_dir: Path, port_base: int) -> tuple[LabContext, Run]:
-    scenario = load_scenario(scenario_id)
+def _context(scenario: Scenario, seed: int, run_dir: Path, port_base: int) -> tuple[LabContext, Run]:
     info = RunInfo(
         id="compose",
         scenario=scenario.id,
@@ -104,15 +106,16 @@ def _service(spec: ServiceSpec, images: dict[str, str], run_dir: Path) -> dict[s
     return entry
 
 
-def compose_file(
-    scenario_id: str = DEFAULT_SCENARIO, seed: int = 1, port_base: int = DEFAULT_PORT_BASE
-) -> str:
-    """The compose file of one scenario's lab, with the upstream images."""
+def compose_file(scenario: Scenario, seed: int = 1, port_base: int = DEFAULT_PORT_BASE) -> str:
+    """The compose file of one scenario's lab, with the upstream images.
+
+    compose_file(load_scenario("db-pool-exhaustion"))
+    """
     # Specs name paths in the run folder (and some make folders there): a stand-in folder,
     # replaced in the text by the variable compose interpolates.
     with tempfile.TemporaryDirectory(prefix="chaoslab-compose-") as stand_in:
         run_dir = Path(stand_in)
-        ctx, _ = _context(scenario_id, seed, run_dir, port_base)
+        ctx, _ = _context(scenario, seed, run_dir, port_base)
         specs = [DEFINITIONS[name].spec(ctx) for name in ctx.services]
         passwords = ctx.run.secrets.env()
     by_name = {s.name: s for s in specs}
@@ -132,9 +135,9 @@ def compose_file(
     }
     for name in start_order(specs):
         services[name] = _service(by_name[name], images, run_dir)
-    args = "" if scenario_id == DEFAULT_SCENARIO else f" --scenario {scenario_id}"
+    args = "" if scenario.id == DEFAULT_SCENARIO else f" --scenario {scenario.id}"
     body = yaml.safe_dump(
-        {"name": f"chaoslab-{scenario_id}", "services": services}, sort_keys=False, width=1000
+        {"name": f"chaoslab-{scenario.id}", "services": services}, sort_keys=False, width=1000
     )
     body = body.replace(str(run_dir), RUN_DIR_VARIABLE)
     # The stand-in's passwords never reach the committed file: compose takes the folder's own
@@ -144,14 +147,14 @@ def compose_file(
     return HEADER.format(args=args, shop=ctx.ports["shop"], toxiproxy=ctx.ports["toxiproxy"]) + body
 
 
-def prepare_folder(directory: Path, scenario_id: str = DEFAULT_SCENARIO, seed: int = 1) -> Path:
+def prepare_folder(directory: Path, scenario: Scenario, seed: int = 1) -> Path:
     """Fill ``directory`` with what the compose file's services read: config, flags, code, database."""
     from lab.flags import FlagStore
     from lab.releases import create_working_copy
 
     directory = make_folder(directory.resolve(), "the compose folder")
-    ctx, run = _context(scenario_id, seed, directory, DEFAULT_PORT_BASE)
-    FlagStore(run.config_dir / "flags.json").write(dict(load_scenario(scenario_id).flags))
+    ctx, run = _context(scenario, seed, directory, DEFAULT_PORT_BASE)
+    FlagStore(run.config_dir / "flags.json").write(dict(scenario.flags))
     create_working_copy(run.source_dir)
     for name in ctx.services:
         DEFINITIONS[name].prepare(ctx)

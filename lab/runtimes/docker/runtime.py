@@ -189,8 +189,8 @@ class DockerRuntime(Runtime):
                 f"The docker runtime needs images that are not built: {', '.join(missing)}.",
                 hint="build them once: `chaoslab images build --offline` (no registry needed).",
             )
-        from lab.disk.images import record_use
         from lab.runs.run import cache_home
+        from lab.runtimes.docker.image_use import record_use
 
         # The disk budget evicts our images least recently used first (lab/disk/budget.py).
         sizes = {ref: int(self.client.api.inspect_image(ref).get("Size", 0)) for ref in wanted}

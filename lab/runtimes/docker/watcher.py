@@ -25,13 +25,13 @@ from typing import Any
 import psutil
 
 from lab.atomic import write_atomically
-from lab.disk.rotation import LogCaps
 from lab.runs.run import Run
 from lab.runs.timeline import Timeline
 from lab.runtimes.desired import read_desired
 from lab.runtimes.docker.containers import SERVICE_LABEL, checked_from_host, container_name
 from lab.runtimes.docker.engine import RUN_LABEL, engine, remove_labelled
 from lab.runtimes.health import LIVENESS_GRACE_S, LIVENESS_REASON, check_health
+from lab.runtimes.log_rotation import LogCaps
 from lab.runtimes.session_clock import SessionClock
 from lab.specs.model import LivenessCheck, ServiceSpec
 
@@ -67,7 +67,7 @@ class Watcher:
         self.exits: dict[str, dict[str, Any]] = {}
         self.liveness: dict[str, Liveness] = {}
         # The containers append to the run's log files as the local supervisor's services do;
-        # they are capped the same way (lab/disk/rotation.py).
+        # they are capped the same way (lab/runtimes/log_rotation.py).
         self.log_caps = LogCaps(run_dir / "logs")
         # The session's end: warned of, then the lab taken down (lab/runtimes/session_clock.py).
         self.session = SessionClock(run_dir)
@@ -87,9 +87,9 @@ class Watcher:
             self.log_caps.check(now)
             # No reload signal here: the state is read as often as desired.json, a small file.
             self.session.reload()
-            if self.session.tick(now):
+            if self.session.tick(self.session.now()):
                 self.session.hand_over()  # the takedown stops us with SIGTERM
-            elif self.session.overdue(now):
+            elif self.session.overdue(self.session.now()):
                 self.timeline.record("session_takedown_overdue")
                 self.take_down()
                 return

@@ -33,12 +33,12 @@ from pathlib import Path
 import psutil
 
 from lab.atomic import write_atomically
-from lab.disk.rotation import LogCaps
 from lab.runs.run import RUN_ID_ENV, Run
 from lab.runs.timeline import Timeline
 from lab.runtimes.desired import DESIRED_FILE, read_desired, spec_hash, start_order
 from lab.runtimes.health import LIVENESS_GRACE_S, LIVENESS_REASON, check_health
 from lab.runtimes.local.network import SWITCH_ENV, Edge, EdgeListeners, enter_private_network
+from lab.runtimes.log_rotation import LogCaps
 from lab.runtimes.session_clock import SessionClock
 from lab.specs.model import LivenessCheck, ServiceSpec
 from lab.specs.ports import PortPlan
@@ -93,7 +93,7 @@ class Supervisor:
         self.stop_requested = False
         self.checks = ThreadPoolExecutor(max_workers=8, thread_name_prefix="health")
         self._last_written = ""
-        # Service logs are capped by copy-and-truncate from here (why: lab/disk/rotation.py).
+        # Service logs are capped by copy-and-truncate from here (why: lab/runtimes/log_rotation.py).
         self.log_caps = LogCaps(run_dir / "logs")
         # The session's end: warned of, then the lab taken down (lab/runtimes/session_clock.py).
         self.session = SessionClock(run_dir)
@@ -146,7 +146,7 @@ class Supervisor:
                     self.load_desired()
                     self.session.reload()  # `extend` moves the end, then asks for a reload
                 self.tick()
-                now = time.time()
+                now = self.session.now()
                 if self.session.tick(now):
                     self.session.hand_over()  # the takedown stops us with SIGTERM
                 elif self.session.overdue(now):

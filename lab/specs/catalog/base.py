@@ -6,9 +6,9 @@ import sys
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from lab.load.plan import LoadPlan
 from lab.runs import Run
 from lab.runs.session import Session
+from lab.specs.load import LoadPlan
 from lab.specs.model import Link, ServiceSpec
 from lab.specs.ports import PortPlan
 

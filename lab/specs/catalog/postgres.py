@@ -12,12 +12,13 @@ import time
 from pathlib import Path
 
 from lab import PROJECT_ROOT
-from lab.disk.budget import enforce_budget
-from lab.disk.sizes import tree_bytes
+
+# Up a layer, on purpose: the database templates live in the disk's cache (its lock and use
+# stamps; its budget is kept at each lab's start), and only this spec knows how to build one.
 from lab.disk.templates import record_use as record_template_use
 from lab.disk.templates import template_lock
 from lab.errors import EnvironmentProblem
-from lab.runs.run import cache_home, ensure_traversable, server_user, state_home
+from lab.runs.run import cache_home, ensure_traversable, server_user
 from lab.setup import find_binary
 from lab.specs.catalog.base import LabContext, NoPreparation
 from lab.specs.model import HealthCheck, ServiceSpec
@@ -102,14 +103,12 @@ def ensure_template(seed: int, rows: int, echo=lambda m: print(m, file=sys.stder
         else:
             echo(f"building the database template ({rows:,} products, seed {seed}); later runs reuse it")
             _build_template(target, seed, rows)
-            record_template_use(target, size=tree_bytes(target))
+            record_template_use(target)  # a new template's first stamp records its size
             # Templates of an older schema are dead weight (~250 MB each).
             prefix = target.name.rsplit("-", 1)[0] + "-"
             for stale in target.parent.glob(prefix + "*"):
                 if stale != target:
                     shutil.rmtree(stale, ignore_errors=True)
-        # Each seed's template is ~615 MB: past the disk budget the least recently used go.
-        enforce_budget(state_home(), cache_home(), keep={target}, echo=echo)
     return target
 
 

@@ -15,6 +15,8 @@ class Prometheus:
 
     def prepare(self, ctx: LabContext) -> None:
         # Here, not at import: scenario validation reads this catalog, and must not pull an HTTP client.
+        # Up a layer, on purpose: the scrape jobs and rules it writes are observability's, which
+        # reads every other service's spec to make them.
         from lab.observability.prometheus import write_config
 
         write_config(ctx)

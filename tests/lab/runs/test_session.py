@@ -10,7 +10,6 @@ import pytest
 
 from lab import PROJECT_ROOT
 from lab.errors import UsageError
-from lab.load.plan import LoadPlan
 from lab.runs import Run, Timeline, require_current_run
 from lab.runs.session import (
     DEFAULT_EXTENSION,
@@ -24,6 +23,7 @@ from lab.runs.session import (
     warning_line,
 )
 from lab.specs.catalog import DEFINITIONS, LabContext
+from lab.specs.load import LoadPlan
 from lab.specs.ports import PortPlan
 
 

@@ -14,7 +14,7 @@ from lab.runs import session as sessions
 from lab.runs.session import Session
 from lab.runtimes.detached import DetachedProcess
 from lab.runtimes.local.runtime import LocalRuntime, processes_of_run
-from lab.runtimes.session_clock import ENDER_NAME, TAKEDOWN_MODULE
+from lab.runtimes.session_clock import ENDER_NAME, TAKEDOWN_MODULE, SessionClock
 from lab.scenarios import load_scenario
 from lab.waiting import wait_until
 from tests.lab.conftest import web
@@ -97,3 +97,17 @@ def test_a_real_lab_and_its_load_end_together_when_the_session_does(
     finally:
         if current_run() is not None:
             stop_lab(run)
+
+
+def test_a_step_of_the_wall_clock_neither_ends_nor_stretches_the_session(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = SessionClock(runtime.run.dir)
+    now = time.time()
+    runtime.run.write_state(session=Session(started_at=now, ends_at=now + 600))
+    clock.reload()
+    # NTP or a resumed virtual machine moves the wall clock an hour on: 10 minutes were left.
+    stepped = time.time() + 3600
+    monkeypatch.setattr(time, "time", lambda: stepped)
+    assert abs(clock.now() - now) < 60
+    assert clock.tick(clock.now()) is False

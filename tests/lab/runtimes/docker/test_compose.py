@@ -5,20 +5,21 @@ from __future__ import annotations
 import yaml
 
 from lab import PROJECT_ROOT
-from lab.runtimes.docker.compose import compose_file
+from lab.runtimes.docker.compose import DEFAULT_SCENARIO, compose_file
+from lab.scenarios import load_scenario
 
 COMMITTED = PROJECT_ROOT / "compose" / "docker-compose.yml"
 
 
 def test_the_committed_compose_file_has_not_drifted_from_the_specs() -> None:
-    assert COMMITTED.read_text() == compose_file(), (
+    assert COMMITTED.read_text() == compose_file(load_scenario(DEFAULT_SCENARIO)), (
         "compose/docker-compose.yml differs from the specs: regenerate it with "
         "`chaoslab compose > compose/docker-compose.yml` and commit it."
     )
 
 
 def test_every_service_shares_the_pods_network_and_only_the_pod_publishes_ports_on_loopback() -> None:
-    services = yaml.safe_load(compose_file())["services"]
+    services = yaml.safe_load(compose_file(load_scenario(DEFAULT_SCENARIO)))["services"]
     assert set(services) >= {"pod", "postgres", "redis", "toxiproxy", "prometheus", "shop"}
     pod = services.pop("pod")
     assert pod["ports"] and all(p.startswith("127.0.0.1:") for p in pod["ports"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab.disk.rotation import LogCaps, cap_logs, rotate_if_over
+from lab.runtimes.log_rotation import LogCaps, cap_logs, rotate_if_over
 
 KB = 1024
 
@@ -48,7 +48,7 @@ def test_the_periodic_check_runs_at_most_every_few_seconds(tmp_path: Path) -> No
 
 
 def test_the_newest_lines_are_read_across_both_halves(tmp_path: Path) -> None:
-    from lab.disk.rotation import rotated_tail
+    from lab.runtimes.log_rotation import rotated_tail
 
     log = tmp_path / "profile.log"
     (tmp_path / "profile.log.1").write_text("".join(f"old {n}\n" for n in range(100)))

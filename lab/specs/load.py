@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-LOCUSTFILES = Path(__file__).resolve().parent / "locustfiles"
+LOCUSTFILES = Path(__file__).resolve().parents[1] / "load" / "locustfiles"
 
 
 class LoadPlan(BaseModel):

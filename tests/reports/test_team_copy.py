@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab.reports.postmortem import DIGEST_NAME, write_postmortem
+from lab.reports.postmortem import write_postmortem
+from lab.reports.team_copy import DIGEST_NAME
 from lab.runs import Timeline
 from tests.lab.test_cli import chaoslab
 from tests.reports.test_postmortem import fake_run

@@ -1,0 +1,34 @@
+"""What scenario tests read from a run's outcome: a phase, a check, the failures to show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lab.end_to_end import RunOutcome
+from lab.scenarios.observe import CheckResult, PhaseResult
+
+
+@dataclass(frozen=True)
+class VariantRun:
+    """One unattended run of a scenario variant, as `test_variants.py` hands it to a scenario's checks."""
+
+    variant: str
+    seed: int
+    outcome: RunOutcome
+    took_s: float
+
+
+def phase(outcome: RunOutcome, name: str) -> PhaseResult:
+    return next(p for p in outcome.phases if p.name == name)
+
+
+def check(result: PhaseResult, label: str) -> CheckResult:
+    return next(c for c in result.checks if c.label == label)
+
+
+def failures(outcome: RunOutcome) -> object:
+    """The run's error, or each phase with the checks that did not hold (label, value, when, error)."""
+    return outcome.error or [
+        (result.name, [(c.label, c.value, c.at_s, c.error) for c in result.checks if not c.held])
+        for result in outcome.phases
+    ]
