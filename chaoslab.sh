@@ -22,7 +22,7 @@ install() {
   "$venv/bin/pip" install -q --disable-pip-version-check --require-hashes -r "$lock"
   "$venv/bin/pip" install -q --disable-pip-version-check --no-deps -e .
   # PostgreSQL, Redis, Prometheus, Chromium from Debian; Toxiproxy built with `go install` (pinned).
-  "$venv/bin/python" -m lab.setup
+  "$venv/bin/python" -m chaoslab.setup
 }
 
 command=${1:-help}
@@ -52,7 +52,7 @@ case "$command" in
   test)
     install requirements-dev.lock
     # The docker-marked tests run the lab in containers: an engine, and the offline images.
-    "$venv/bin/python" -m lab.runtimes.docker
+    "$venv/bin/python" -m chaoslab.runtimes.docker
     shift
     "$venv/bin/ruff" check .
     "$venv/bin/ruff" format --check .

@@ -41,7 +41,7 @@ ON_A_LAB = [["status"], ["alerts"], ["query", "up"], ["verify"]]
 def chaoslab_argv() -> list[str]:
     """The installed `chaoslab` script beside this interpreter, as a learner runs it."""
     script = Path(sys.executable).parent / "chaoslab"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "lab.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "chaoslab.cli"]
 
 
 def _children_cpu_s() -> float:
@@ -65,7 +65,7 @@ def wall_times(args: list[str], runs: int) -> tuple[list[float], list[float], se
 
 def in_process_times(args: list[str], runs: int) -> list[float]:
     """Seconds per run of the same command in this process, after one warm-up run."""
-    from lab.cli import app
+    from chaoslab.cli import app
 
     figures = []
     for attempt in range(runs + 1):

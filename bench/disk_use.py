@@ -28,9 +28,9 @@ from pathlib import Path
 
 from lab_home import private_home
 
-from lab.disk.sizes import human, tree_bytes
-from lab.disk.templates import list_templates
-from lab.runtimes.log_rotation import DEFAULT_LOG_CAP_MB
+from chaoslab.disk.sizes import human, tree_bytes
+from chaoslab.disk.templates import list_templates
+from chaoslab.runtimes.core.log_rotation import DEFAULT_LOG_CAP_MB
 from services.common.rotating_file import DEFAULT_TRACES_CAP_MB
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +40,7 @@ UNCAPPED_MB = "1000000"
 
 
 def chaoslab(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, "-m", "lab.cli", *args], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "chaoslab.cli", *args], capture_output=True, text=True)
     if check and done.returncode:
         sys.exit(f"`chaoslab {' '.join(args)}` failed ({done.returncode}):\n{done.stderr[-2000:]}")
     return done
@@ -181,7 +181,7 @@ def main() -> None:
         "--ci-cache", type=Path, default=Path("/var/cache/chaoslab"), help="Its cache home (read only)."
     )
     args = parser.parse_args()
-    from lab.runs.run import cache_home
+    from chaoslab.runs.run import cache_home
 
     with private_home():
         session = measure_session(args.scenario, args.minutes, args.port_base)

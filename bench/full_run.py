@@ -7,8 +7,8 @@ import time
 
 from lab_home import private_home, spread
 
-from lab.end_to_end import run_scenario
-from lab.scenarios import load_scenario
+from chaoslab.end_to_end import run_scenario
+from chaoslab.scenarios import load_scenario
 
 
 def main() -> None:

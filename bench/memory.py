@@ -10,10 +10,10 @@ from pathlib import Path
 import psutil
 from lab_home import private_home
 
-from lab.lifecycle import inject, start_lab, start_load, stop_lab
-from lab.runs.run import RUN_ID_ENV
-from lab.runtimes.local.runtime import processes_of_run
-from lab.scenarios import load_scenario
+from chaoslab.lifecycle import inject, start_lab, start_load, stop_lab
+from chaoslab.runs.run import RUN_ID_ENV
+from chaoslab.runtimes.local.runtime import processes_of_run
+from chaoslab.scenarios import load_scenario
 
 
 def footprint(run_id: str) -> tuple[float, float, dict[str, float]]:

@@ -15,12 +15,12 @@ from pathlib import Path
 
 from lab_home import private_home
 
-from lab.errors import LabError
-from lab.load.busy import check_busy_cores
-from lab.repeat import RepeatReport, RunRecord, repeat_scenario, select_seeds
-from lab.reports.summary import format_value
-from lab.runs.run import state_home
-from lab.scenarios import list_scenarios, load_scenario
+from chaoslab.errors import LabError
+from chaoslab.load.busy import check_busy_cores
+from chaoslab.repeat import RepeatReport, RunRecord, repeat_scenario, select_seeds
+from chaoslab.reports.summary import format_value
+from chaoslab.runs.run import state_home
+from chaoslab.scenarios import list_scenarios, load_scenario
 
 
 def symptoms_cell(report: RepeatReport) -> str:

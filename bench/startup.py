@@ -7,8 +7,8 @@ import time
 
 from lab_home import private_home, spread
 
-from lab.lifecycle import start_lab, stop_lab
-from lab.scenarios import load_scenario
+from chaoslab.lifecycle import start_lab, stop_lab
+from chaoslab.scenarios import load_scenario
 
 
 def main() -> None:

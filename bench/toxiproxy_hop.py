@@ -9,9 +9,9 @@ import time
 import psycopg
 from lab_home import private_home
 
-from lab.lifecycle import start_lab, stop_lab
-from lab.scenarios import load_scenario
-from lab.specs.catalog.postgres import dsn
+from chaoslab.lifecycle import start_lab, stop_lab
+from chaoslab.scenarios import load_scenario
+from chaoslab.specs.catalog.postgres import dsn
 
 
 def round_trips(url: str, count: int) -> list[float]:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from lab import PROJECT_ROOT
+from tests import REPO_ROOT
 
 
 def run_chaoslab(
@@ -23,7 +23,7 @@ def run_chaoslab(
     unset: tuple[str, ...] = (),
     timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m lab.cli ARGS` from the checkout, 200 columns wide; ``home`` and ``port_base``
+    """`python -m chaoslab.cli ARGS` from the checkout, 200 columns wide; ``home`` and ``port_base``
     set CHAOSLAB_HOME and CHAOSLAB_PORT_BASE, ``env`` adds variables, ``unset`` drops some."""
     environment = {**os.environ, "COLUMNS": "200"}
     if home is not None:
@@ -34,10 +34,10 @@ def run_chaoslab(
     for name in unset:
         environment.pop(name, None)
     return subprocess.run(
-        [sys.executable, "-m", "lab.cli", *args],
+        [sys.executable, "-m", "chaoslab.cli", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
-        cwd=PROJECT_ROOT,
+        cwd=REPO_ROOT,
         env=environment,
     )

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 import psutil
 import pytest
 
-from lab.pytest_plugin import free_port_base as plugin_free_port_base
+from chaoslab.pytest_plugin import free_port_base as plugin_free_port_base
 
 if TYPE_CHECKING:
-    from lab.live import LiveLab
+    from chaoslab.live import LiveLab
 
 # Blocks handed out in this worker; separate workers get separate ranges (the plugin's rule).
 _handed_out: set[int] = set()
@@ -73,7 +73,7 @@ def machine_share(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture(scope="session", autouse=True)
 def lab_home() -> Iterator[Path]:
     """A state home for this test session; database templates stay in the shared cache."""
-    from lab.runs.run import cache_home
+    from chaoslab.runs.run import cache_home
 
     os.environ.setdefault("CHAOSLAB_CACHE", str(cache_home()))
     # /var/tmp, not pytest's 0700 tmp: the unprivileged PostgreSQL user must reach it.
@@ -81,7 +81,7 @@ def lab_home() -> Iterator[Path]:
     home.chmod(0o755)
     os.environ["CHAOSLAB_HOME"] = str(home)
     yield home
-    from lab.runtimes.local.runtime import processes_of_run
+    from chaoslab.runtimes.local.runtime import processes_of_run
 
     leftovers = [p for run in (home / "runs").glob("*") for p in processes_of_run(run.name)]
     for proc in leftovers:
@@ -94,8 +94,8 @@ def lab_home() -> Iterator[Path]:
 
 def _sweep_containers() -> list[str]:
     """What the session's docker labs left (none, when every test took its lab down)."""
-    from lab.errors import EnvironmentProblem
-    from lab.runtimes.docker.runtime import sweep_leftovers
+    from chaoslab.errors import EnvironmentProblem
+    from chaoslab.runtimes.docker.runtime import sweep_leftovers
 
     try:
         return sweep_leftovers(keep_run_id=None)
@@ -117,8 +117,8 @@ def port_base() -> int:
 @contextlib.contextmanager
 def running_lab(scenario_id: str, seed: int = 1) -> Iterator[LiveLab]:
     """A scenario's lab up and healthy on free ports, without load or fault; down afterwards."""
-    from lab.lifecycle import start_lab, stop_lab
-    from lab.scenarios import load_scenario
+    from chaoslab.lifecycle import start_lab, stop_lab
+    from chaoslab.scenarios import load_scenario
 
     lab = start_lab(
         load_scenario(scenario_id),

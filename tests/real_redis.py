@@ -9,8 +9,8 @@ from pathlib import Path
 
 import redis
 
-from lab.setup import find_binary
-from lab.waiting import wait_until
+from chaoslab.setup import find_binary
+from chaoslab.waiting import wait_until
 
 
 @contextmanager

@@ -4,7 +4,7 @@ The exporter writes whole spans, one line each, from one thread (the BatchSpanPr
 so the file can roll over between two lines: when the next line would take the file past
 half the cap, it becomes `<name>.1.jsonl` (replacing the older half) and a new file starts.
 Nothing is lost mid-line, and `chaoslab traces` reads both files (`*.jsonl`). Done here in
-the writer rather than from outside (as the service logs are, lab/runtimes/log_rotation.py) because
+the writer rather than from outside (as the service logs are: chaoslab.runtimes.core.log_rotation) because
 this is our code: no copy, no window where lines go missing.
 """
 

@@ -19,11 +19,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from lab import PROJECT_ROOT
-from lab.gameday.scoring import score
-from lab.gameday.state import GameDayFolder, IncidentState
-from lab.reports.timings import compute_timings
-from lab.runs import Timeline
+from chaoslab.gameday.scoring import score
+from chaoslab.gameday.state import GameDayFolder, IncidentState
+from chaoslab.reports.timings import compute_timings
+from chaoslab.runs import Timeline
+from tests import REPO_ROOT
 from tests.chaoslab_command import run_chaoslab
 from tests.conftest import free_port_base
 
@@ -121,7 +121,7 @@ def test_two_teams_two_rounds_unattended(tmp_path: Path, lab_home: Path) -> None
         [
             sys.executable,
             "-m",
-            "lab.cli",
+            "chaoslab.cli",
             "gameday",
             str(plan),
             "--dir",
@@ -132,7 +132,7 @@ def test_two_teams_two_rounds_unattended(tmp_path: Path, lab_home: Path) -> None
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        cwd=PROJECT_ROOT,
+        cwd=REPO_ROOT,
         env={**os.environ, "COLUMNS": "200"},
     )
     try:

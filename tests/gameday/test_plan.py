@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from lab.errors import UsageError
-from lab.gameday import plan as plan_module
-from lab.gameday.plan import WHEEL_SEEDS, load_plan, schedule
-from lab.gameday.state import PORT_STRIDE, GameDayFolder
+from chaoslab.errors import UsageError
+from chaoslab.gameday import plan as plan_module
+from chaoslab.gameday.plan import WHEEL_SEEDS, load_plan, schedule
+from chaoslab.gameday.state import PORT_STRIDE, GameDayFolder
 
 GOOD = """\
 name: monday

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lab.errors import UsageError
-from lab.gameday.runner import prepare_gameday
+from chaoslab.errors import UsageError
+from chaoslab.gameday.runner import prepare_gameday
 
 PLAN = (
     "name: drill\nteams: [red, blue]\ntime_limit_s: 120\n"

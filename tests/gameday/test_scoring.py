@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lab.gameday.scoring import score, speed
-from lab.reports.timings import Timings
+from chaoslab.gameday.scoring import score, speed
+from chaoslab.reports.timings import Timings
 
 T0 = 1000.0
 

@@ -40,24 +40,24 @@ def _stand_in(what: str) -> Any:
 
 def _install_stand_ins() -> None:
     """Swap every entry point that starts something for a stand-in (looked up at call time by the CLI)."""
-    import lab.disk.prune
-    import lab.end_to_end
-    import lab.gameday.runner
-    import lab.lifecycle
-    import lab.repeat.runner
-    import lab.runtimes.docker.dockerd
-    import lab.runtimes.docker.images
-    import lab.setup
+    import chaoslab.disk.prune
+    import chaoslab.end_to_end
+    import chaoslab.gameday.runner
+    import chaoslab.lifecycle
+    import chaoslab.repeat.runner
+    import chaoslab.runtimes.docker.dockerd
+    import chaoslab.runtimes.docker.images
+    import chaoslab.setup
 
-    lab.lifecycle.start_lab = _stand_in("a lab")
-    lab.end_to_end.start_lab = _stand_in("a lab")  # `run` and `repeat` reach it from there
-    lab.gameday.runner.run_gameday = _stand_in("a game day")
-    lab.repeat.runner.keep_cores_busy = _stand_in("stress-ng")
-    lab.setup.install_missing = _stand_in("apt")
-    lab.runtimes.docker.dockerd.ensure_engine = _stand_in("dockerd")
-    lab.runtimes.docker.images.build_images = _stand_in("an image build")
+    chaoslab.lifecycle.start_lab = _stand_in("a lab")
+    chaoslab.end_to_end.start_lab = _stand_in("a lab")  # `run` and `repeat` reach it from there
+    chaoslab.gameday.runner.run_gameday = _stand_in("a game day")
+    chaoslab.repeat.runner.keep_cores_busy = _stand_in("stress-ng")
+    chaoslab.setup.install_missing = _stand_in("apt")
+    chaoslab.runtimes.docker.dockerd.ensure_engine = _stand_in("dockerd")
+    chaoslab.runtimes.docker.images.build_images = _stand_in("an image build")
     # The cache home is the shared one: a fuzzed `prune` must not remove its templates.
-    lab.disk.prune.apply_prune = _stand_in("a prune")
+    chaoslab.disk.prune.apply_prune = _stand_in("a prune")
     os.execv = _stand_in("exec")
     os.execvp = _stand_in("exec")
     os.execve = _stand_in("exec")  # psql and redis-cli: the password goes in the environment
@@ -68,8 +68,8 @@ def _install_stand_ins() -> None:
 
 
 def run_one(args: list[str]) -> dict[str, Any]:
-    """One invocation through `lab.cli.main`, its output captured."""
-    from lab.cli import main
+    """One invocation through `chaoslab.cli.main`, its output captured."""
+    from chaoslab.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     sys.argv = ["chaoslab", *args]
@@ -83,7 +83,7 @@ def run_one(args: list[str]) -> dict[str, Any]:
             code = exc.code
         except WouldStart as exc:
             started, code = str(exc), None
-        except BaseException:  # what `python -m lab.cli` would have shown as a traceback
+        except BaseException:  # what `python -m chaoslab.cli` would have shown as a traceback
             traceback.print_exc()
             code = "traceback"
     return {

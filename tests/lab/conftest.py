@@ -7,19 +7,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from lab import PROJECT_ROOT
-from lab.runs import Run
-from lab.runtimes import RUNTIMES
-from lab.runtimes.docker.runtime import DockerRuntime
-from lab.runtimes.local.runtime import LocalRuntime
-from lab.specs.model import HealthCheck, LivenessCheck, ServiceSpec
+from chaoslab.runs import Run
+from chaoslab.runtimes import RUNTIMES
+from chaoslab.runtimes.docker.runtime import DockerRuntime
+from chaoslab.runtimes.local.runtime import LocalRuntime
+from chaoslab.specs.model import HealthCheck, LivenessCheck, ServiceSpec
 
 
 def _throwaway(kind: str, port_base: int) -> Iterator:
     """A runtime of a throwaway run; everything it started is down after the test."""
-    run = Run.create(
-        scenario="runtime-test", seed=1, variant="none", runtime=kind, port_base=port_base, root=PROJECT_ROOT
-    )
+    run = Run.create(scenario="runtime-test", seed=1, variant="none", runtime=kind, port_base=port_base)
     rt = RUNTIMES[kind](run)
     yield rt
     rt.down()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from lab.atomic import write_atomically
+from chaoslab.atomic import write_atomically
 
 
 def test_racing_writers_each_land_whole_and_leave_no_temporary(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.calls import (
+from chaoslab.calls import (
     CONNECT_TIMEOUT_S,
     PROBE_STATEMENT_TIMEOUT_S,
     http,
@@ -23,10 +23,10 @@ from lab.calls import (
     unix_socket_address,
     unix_socket_url,
 )
-from lab.errors import EnvironmentProblem, NoAnswer
-from lab.faults.redis_config import RedisConfigFault
-from lab.live import LiveLab
-from lab.probes.sql import SqlProbe
+from chaoslab.errors import EnvironmentProblem, NoAnswer
+from chaoslab.faults.redis_config import RedisConfigFault
+from chaoslab.live import LiveLab
+from chaoslab.probes.sql import SqlProbe
 from tests.stub_servers import hung_server
 
 

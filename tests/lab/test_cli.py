@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from lab import PROJECT_ROOT, __version__
+from chaoslab import __version__
+from tests import REPO_ROOT
 from tests.chaoslab_command import run_chaoslab
 
 
@@ -72,14 +73,14 @@ def test_missing_binary_names_it_and_the_install_command(tmp_path: Path) -> None
 @pytest.mark.integration
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupting_a_run_takes_its_lab_down(port_base: int, sig: signal.Signals) -> None:
-    from lab.runs.run import state_home
-    from lab.runtimes.local.runtime import processes_of_run
-    from lab.waiting import wait_until
+    from chaoslab.runs.run import state_home
+    from chaoslab.runtimes.local.runtime import processes_of_run
+    from chaoslab.waiting import wait_until
 
     runs_before = set((state_home() / "runs").glob("*"))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lab.cli", "run", "db-pool-exhaustion", "--port-base", str(port_base)],
-        cwd=PROJECT_ROOT,
+        [sys.executable, "-m", "chaoslab.cli", "run", "db-pool-exhaustion", "--port-base", str(port_base)],
+        cwd=REPO_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -110,7 +111,7 @@ def test_interrupting_a_run_takes_its_lab_down(port_base: int, sig: signal.Signa
 
 # -- scripting: pipes, JSON, conventions (issue 14) ---------------------------------------------
 
-SCENARIO_IDS = sorted(p.parent.name for p in (PROJECT_ROOT / "scenarios").glob("*/scenario.yaml"))
+SCENARIO_IDS = sorted(p.parent.name for p in (REPO_ROOT / "scenarios").glob("*/scenario.yaml"))
 
 
 @pytest.fixture
@@ -242,7 +243,7 @@ def lab_cli(port_base: int) -> Iterator[Callable[..., subprocess.CompletedProces
 def test_a_healthy_lab_answers_in_json(
     lab_cli: Callable[..., subprocess.CompletedProcess[str]], port_base: int
 ) -> None:
-    from lab.waiting import wait_until
+    from chaoslab.waiting import wait_until
 
     started = lab_cli("start", "db-pool-exhaustion", "--no-fault")
     assert started.returncode == 0, started.stderr
@@ -296,7 +297,7 @@ def documented_json_keys() -> dict[str, set[str]]:
     """Top-level keys of the first example under each `## command` heading of docs/cli-json.md."""
     import re
 
-    document = (PROJECT_ROOT / "docs" / "cli-json.md").read_text()
+    document = (REPO_ROOT / "docs" / "cli-json.md").read_text()
     keys = {}
     for heading, body in re.findall(r"^## (.+?)\n(.*?)(?=^## |\Z)", document, re.M | re.S):
         example = re.search(r"```json\n(.*?)```", body, re.S)
@@ -310,7 +311,7 @@ def documented_runs_entry() -> set[str]:
     """The keys of one run in the `runs --json` example."""
     import re
 
-    document = (PROJECT_ROOT / "docs" / "cli-json.md").read_text()
+    document = (REPO_ROOT / "docs" / "cli-json.md").read_text()
     body = document.split("## runs", 1)[1]
     return set(json.loads(re.search(r"```json\n(.*?)```", body, re.S).group(1))["runs"][0])  # type: ignore[union-attr]
 
@@ -320,9 +321,9 @@ def test_every_json_command_has_its_documented_shape() -> None:
 
     import typer.main
 
-    from lab.cli import app
+    from chaoslab.cli import app
 
-    document = (PROJECT_ROOT / "docs" / "cli-json.md").read_text()
+    document = (REPO_ROOT / "docs" / "cli-json.md").read_text()
     for block in re.findall(r"```json\n(.*?)```", document, re.S):
         json.loads(block)
     group = typer.main.get_command(app)
@@ -339,7 +340,16 @@ def test_every_json_command_has_its_documented_shape() -> None:
 
 
 HEAVY = {"redis", "psycopg", "requests", "urllib3", "locust", "flask", "matplotlib", "psutil", "toxiproxy"}
-HEAVY |= {"playwright", "docker", "numpy", "gevent", "rich.live", "lab.lifecycle", "lab.live", "lab.runtimes"}
+HEAVY |= {
+    "playwright",
+    "docker",
+    "numpy",
+    "gevent",
+    "rich.live",
+    "chaoslab.lifecycle",
+    "chaoslab.live",
+    "chaoslab.runtimes",
+}
 
 
 @pytest.mark.parametrize("args", [[], ["list"], ["list", "--json"]])
@@ -348,11 +358,11 @@ def test_starting_up_imports_only_what_the_command_needs(args: list[str], empty_
     (an empty cache: `list` validates the scenarios, the slow way)."""
     script = (
         "import contextlib, io, sys\n"
-        "import lab.cli\n"
+        "import chaoslab.cli\n"
         f"args = {args!r}\n"
         "if args:\n"
         "    with contextlib.redirect_stdout(io.StringIO()):\n"
-        "        lab.cli.app(args, standalone_mode=False)\n"
+        "        chaoslab.cli.app(args, standalone_mode=False)\n"
         "print('\\n'.join(sorted(sys.modules)))\n"
     )
     result = subprocess.run(
@@ -360,7 +370,7 @@ def test_starting_up_imports_only_what_the_command_needs(args: list[str], empty_
         capture_output=True,
         text=True,
         timeout=60,
-        cwd=PROJECT_ROOT,
+        cwd=REPO_ROOT,
         env={**os.environ, "CHAOSLAB_CACHE": str(empty_home)},
     )
     assert result.returncode == 0, result.stderr
@@ -368,4 +378,4 @@ def test_starting_up_imports_only_what_the_command_needs(args: list[str], empty_
     pulled = {m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY)}
     assert not pulled, f"{' '.join(args) or 'import lab.cli'} imported {sorted(pulled)}"
     if not args:
-        assert not {"pydantic", "yaml", "lab.scenarios"} & loaded
+        assert not {"pydantic", "yaml", "chaoslab.scenarios"} & loaded

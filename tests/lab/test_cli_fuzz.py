@@ -2,7 +2,7 @@
 
 The command tree is walked from the typer app itself, so a new command or option is fuzzed
 without a change here. Invocations are batched through `tests/lab/cli_batch.py` (one process
-runs them all through `lab.cli.main`); a few go through `python -m lab.cli` for real. No lab
+runs them all through `chaoslab.cli.main`); a few go through `python -m chaoslab.cli` for real. No lab
 runs: what would start one is a stand-in there, and a bad value that reaches it is a failure
 (validated too late). Exit 2 must read as one `error:` line and an optional `Hint:` line.
 """
@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import typer
 
-from lab.cli import app
+from chaoslab.cli import app
 from tests.chaoslab_command import run_chaoslab
 
 BATCH = Path(__file__).with_name("cli_batch.py")
@@ -203,7 +203,7 @@ def fuzz_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_batch(invocations: list[Any], cwd: Path) -> list[dict]:
-    """Each invocation through `lab.cli.main` in one child process, with a private state home."""
+    """Each invocation through `chaoslab.cli.main` in one child process, with a private state home."""
     env = {**os.environ, "CHAOSLAB_HOME": str(cwd / "home")}
     env.pop("CHAOSLAB_PORT_BASE", None)
     done = subprocess.run(

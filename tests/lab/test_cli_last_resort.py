@@ -14,14 +14,14 @@ from tests.lab.test_cli_fuzz import TRACEBACK
 # `chaoslab runs` with the history broken from inside, as a bug would break it.
 BROKEN_RUNS = """
 import sys
-import lab.reports.history
+import chaoslab.reports.history
 
 def broken():
     raise RuntimeError("boom\\nsecond line")
 
 lab.reports.history.past_runs = broken
 sys.argv = ["chaoslab", "runs"]
-from lab.cli import main
+from chaoslab.cli import main
 main()
 """
 

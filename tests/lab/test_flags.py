@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lab.flags import FlagStore
+from chaoslab.flags import FlagStore
 
 
 def test_flags_round_trip_in_flagd_format(tmp_path: Path) -> None:

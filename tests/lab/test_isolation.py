@@ -27,11 +27,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from lab import PROJECT_ROOT
-from lab.runs.secrets import PROMETHEUS_USER, read_secrets
-from lab.setup import find_binary
-from lab.specs.ports import PortPlan
-from lab.waiting import wait_until
+from chaoslab.runs.secrets import PROMETHEUS_USER, read_secrets
+from chaoslab.setup import find_binary
+from chaoslab.specs.ports import PortPlan
+from chaoslab.waiting import wait_until
+from tests import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +47,7 @@ def _why_not() -> str | None:
     for program in ("useradd", "userdel", "runuser", "curl", "mount", "umount"):
         if shutil.which(program) is None:
             return f"needs `{program}`"
-    for parent in [PROJECT_ROOT, *PROJECT_ROOT.parents]:
+    for parent in [REPO_ROOT, *REPO_ROOT.parents]:
         if not parent.stat().st_mode & 0o001:
             return f"{parent} is not traversable by other users; the labs run the checkout in place"
     return None
@@ -90,14 +90,14 @@ class Tenant:
         """`chaoslab start` of this user's lab, in the background."""
         argv = ["start", "db-pool-exhaustion", "--no-fault", "--port-base", str(self.ports.base)]
         return subprocess.Popen(
-            ["runuser", "-u", self.user, "--", *self.env(), str(self.python), "-m", "lab.cli", *argv],
+            ["runuser", "-u", self.user, "--", *self.env(), str(self.python), "-m", "chaoslab.cli", *argv],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
         )
 
     def chaoslab(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return self.run(str(self.python), "-m", "lab.cli", *args)
+        return self.run(str(self.python), "-m", "chaoslab.cli", *args)
 
     @property
     def run_dir(self) -> Path:

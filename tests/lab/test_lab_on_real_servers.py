@@ -14,10 +14,10 @@ import psycopg
 import pytest
 import requests
 
-from lab.calls import http
-from lab.faults.toxic import ToxicFault
-from lab.live import LiveLab
-from lab.waiting import wait_until
+from chaoslab.calls import http
+from chaoslab.faults.toxic import ToxicFault
+from chaoslab.live import LiveLab
+from chaoslab.waiting import wait_until
 from tests.conftest import running_lab
 
 pytestmark = pytest.mark.integration
@@ -145,8 +145,8 @@ def test_a_killed_database_is_restarted_by_policy(live: LiveLab) -> None:
 def test_a_release_is_deployed_to_the_working_copy_and_rolled_back(live: LiveLab) -> None:
     from pathlib import Path
 
-    from lab.faults.release import ReleaseFault
-    from lab.lifecycle import rollback
+    from chaoslab.faults.release import ReleaseFault
+    from chaoslab.lifecycle import rollback
 
     healthz = f"{live.service_url('shop')}/healthz"
     patch = Path(__file__).parent / "data" / "shop-healthz-release.patch"

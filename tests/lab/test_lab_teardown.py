@@ -6,9 +6,9 @@ import socket
 
 import pytest
 
-from lab.lifecycle import start_lab, stop_lab
-from lab.runtimes.local.runtime import processes_of_run
-from lab.scenarios import load_scenario
+from chaoslab.lifecycle import start_lab, stop_lab
+from chaoslab.runtimes.local.runtime import processes_of_run
+from chaoslab.scenarios import load_scenario
 
 pytestmark = pytest.mark.integration
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from lab import PROJECT_ROOT
-from lab.live import LiveLab
-from lab.runs import Run
-from lab.scenarios import load_scenario
+from chaoslab.live import LiveLab
+from chaoslab.runs import Run
+from chaoslab.scenarios import load_scenario
 
 
 def endpoints_of(scenario_id: str) -> dict[str, str]:
-    run = Run.create(
-        scenario=scenario_id, seed=1, variant="v", runtime="local", port_base=19500, root=PROJECT_ROOT
-    )
+    run = Run.create(scenario=scenario_id, seed=1, variant="v", runtime="local", port_base=19500)
     return LiveLab(run, load_scenario(scenario_id), runtime=object()).endpoints()  # type: ignore[arg-type]
 
 
@@ -40,7 +37,7 @@ def test_endpoints_carry_the_runs_own_passwords() -> None:
 
 
 def test_run_folder_and_secrets_are_the_owners_only() -> None:
-    run = Run.create(scenario="s", seed=1, variant="v", runtime="local", port_base=19500, root=PROJECT_ROOT)
+    run = Run.create(scenario="s", seed=1, variant="v", runtime="local", port_base=19500)
     assert (run.dir / "secrets.env").stat().st_mode & 0o777 == 0o600
     for folder in (run.dir, run.dir.parent, run.data_dir):
         assert folder.stat().st_mode & 0o007 == 0, f"{folder} is open to other users"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.runtimes.local.runtime import processes_of_run
+from chaoslab.runtimes.local.runtime import processes_of_run
 from tests.conftest import free_port_base
 
 
@@ -33,8 +33,8 @@ def test_the_plugin_is_registered_and_starts_nothing_unless_asked(tmp_path: Path
     (tmp_path / "test_plain.py").write_text(
         "import sys\n\n"
         "def test_nothing_of_the_lab_is_loaded():\n"
-        "    assert 'lab.pytest_plugin' in sys.modules\n"
-        "    assert 'lab.lifecycle' not in sys.modules and 'lab.live' not in sys.modules\n"
+        "    assert 'chaoslab.pytest_plugin' in sys.modules\n"
+        "    assert 'chaoslab.lifecycle' not in sys.modules and 'chaoslab.live' not in sys.modules\n"
     )
     result = pytest_in(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -6,14 +6,15 @@ import json
 import subprocess
 from pathlib import Path
 
-from lab import PROJECT_ROOT, lifecycle
-from lab.faults.rollback import RollbackStep
-from lab.releases import PRISTINE, apply_patch, code_digest, create_working_copy, edited, restore
-from lab.runs import Run
-from lab.scenarios import load_scenario
+from chaoslab import lifecycle
+from chaoslab.faults.rollback import RollbackStep
+from chaoslab.releases import PRISTINE, apply_patch, code_digest, create_working_copy, edited, restore
+from chaoslab.runs import Run
+from chaoslab.scenarios import load_scenario
+from tests import REPO_ROOT
 from tests.lab.faults.test_rollback import WorkingCopyLab
 
-BAD_RELEASE = PROJECT_ROOT / "scenarios" / "stale-profile-cache" / "patches" / "v2.4.0-wrong-key.patch"
+BAD_RELEASE = REPO_ROOT / "scenarios" / "stale-profile-cache" / "patches" / "v2.4.0-wrong-key.patch"
 
 
 def edit_profile(source_dir: Path) -> Path:
@@ -84,7 +85,6 @@ class RollbackLab(WorkingCopyLab):
         """A stale-profile-cache run whose profile working copy a person has edited."""
         run = Run.create(
             scenario="stale-profile-cache", seed=1, variant="wrong-key", runtime="local", port_base=1,
-            root=PROJECT_ROOT,
         )  # fmt: skip
         create_working_copy(run.source_dir)
         edit_profile(run.source_dir)

@@ -14,11 +14,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from lab import PROJECT_ROOT, repeat
-from lab.end_to_end import RunOutcome
-from lab.errors import EnvironmentProblem, NotHealthy, UsageError
-from lab.load.busy import busy_cores, check_busy_cores
-from lab.repeat import (
+from chaoslab import repeat
+from chaoslab.end_to_end import RunOutcome
+from chaoslab.errors import EnvironmentProblem, NotHealthy, UsageError
+from chaoslab.load.busy import busy_cores, check_busy_cores
+from chaoslab.repeat import (
     FailedCheck,
     PhaseRecord,
     RunRecord,
@@ -30,9 +30,10 @@ from lab.repeat import (
     select_seeds,
     spread_of,
 )
-from lab.scenarios import load_scenario
-from lab.scenarios.observe import CheckResult, PhaseResult
-from lab.waiting import wait_until
+from chaoslab.scenarios import load_scenario
+from chaoslab.scenarios.observe import CheckResult, PhaseResult
+from chaoslab.waiting import wait_until
+from tests import REPO_ROOT
 from tests.chaoslab_command import run_chaoslab
 
 # ----------------------------------------------------------------------------- seeds
@@ -383,14 +384,14 @@ def test_busy_cores_stops_when_the_harness_gets_sigterm(tmp_path: Path) -> None:
         f"""
         import signal
         from pathlib import Path
-        from lab.load.busy import busy_cores
+        from chaoslab.load.busy import busy_cores
 
         with busy_cores(1, 60) as load:
             Path({str(pid_file)!r}).write_text(" ".join(str(p.pid) for p in load.members()))
             signal.pause()  # until SIGTERM
         """
     )
-    harness = subprocess.Popen([sys.executable, "-c", script], cwd=PROJECT_ROOT)
+    harness = subprocess.Popen([sys.executable, "-c", script], cwd=REPO_ROOT)
     try:
         wait_until(lambda: pid_file.exists() and pid_file.read_text().strip() != "", 30, "the load to start")
         pids = {int(p) for p in pid_file.read_text().split()}

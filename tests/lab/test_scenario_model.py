@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lab.errors import UsageError
-from lab.scenarios import list_scenarios, load_scenario
-from lab.scenarios.catalog import SCENARIOS_DIR, parse_scenario
-from lab.scenarios.model import Calibration, Check
+from chaoslab.errors import UsageError
+from chaoslab.scenarios import list_scenarios, load_scenario
+from chaoslab.scenarios.catalog import SCENARIOS_DIR, parse_scenario
+from chaoslab.scenarios.model import Calibration, Check
 
 
 def test_every_shipped_scenario_loads() -> None:
@@ -187,8 +187,8 @@ def test_no_scenario_compares_a_latency_with_a_number_tuned_to_one_machine() -> 
 
 
 def test_third_party_hang_matches_the_chapter() -> None:
-    from lab.faults.release import ReleaseFault
-    from lab.faults.toxic import ToxicFault
+    from chaoslab.faults.release import ReleaseFault
+    from chaoslab.faults.toxic import ToxicFault
 
     scenario = load_scenario("third-party-hang")
     assert scenario.story.user_reports == [

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from lab.atomic import CorruptStateFile
-from lab.runs.run import Run, RunInfo
-from lab.runs.timeline import Timeline
-from lab.runtimes.desired import read_desired
+from chaoslab.atomic import CorruptStateFile
+from chaoslab.runs.run import Run, RunInfo
+from chaoslab.runs.timeline import Timeline
+from chaoslab.runtimes.core.desired import read_desired
 from tests.lab.test_cli_fuzz import TRACEBACK, run_batch
 
 RUN_ID = "20261130-120000-db-pool-exhaustion-beef"
@@ -58,7 +58,7 @@ def healthy_home(home: Path) -> Path:
         runtime="local",
         port_base=17700,
         created_at="2026-11-30T12:00:00+00:00",
-        project_root=str(Path(__file__).parents[2]),
+        import_root=str(Path(__file__).parents[2] / "lab"),
     )
     (run_dir / "run.json").write_text(info.model_dump_json())
     (run_dir / "state.json").write_text("{}")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab.reports.graphs import alerts_graph
-from lab.reports.metrics import RunMetrics
+from chaoslab.reports.graphs import alerts_graph
+from chaoslab.reports.metrics import RunMetrics
 
 
 def test_alerts_graph_of_a_silent_incident(tmp_path: Path) -> None:

@@ -6,8 +6,8 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from lab.reports.junit import ScenarioCase, write_junit
-from lab.scenarios.observe import CheckResult, PhaseResult
+from chaoslab.reports.junit import ScenarioCase, write_junit
+from chaoslab.scenarios.observe import CheckResult, PhaseResult
 
 
 def phase(name: str, *checks: CheckResult) -> PhaseResult:

@@ -11,21 +11,18 @@ from pathlib import Path
 
 from PIL import Image
 
-from lab import PROJECT_ROOT
-from lab.gameday.board import board_rows, live_board, standings, write_board
-from lab.gameday.plan import load_plan, schedule
-from lab.gameday.state import GameDayFolder
-from lab.reports.postmortem import write_postmortem
-from lab.runs import Run
+from chaoslab.gameday.board import board_rows, live_board, standings, write_board
+from chaoslab.gameday.plan import load_plan, schedule
+from chaoslab.gameday.state import GameDayFolder
+from chaoslab.reports.postmortem import write_postmortem
+from chaoslab.runs import Run
 
 SCENARIO = "db-pool-exhaustion"
 
 
 def fake_run(home: Path, *, ack: bool = True, resolve: bool = True, hints: int = 0) -> Run:
     """A finished run folder as `chaoslab stop` leaves it: timeline and exported metrics."""
-    run = Run.create(
-        scenario=SCENARIO, seed=1, variant="feature-launch", runtime="local", port_base=1, root=PROJECT_ROOT
-    )
+    run = Run.create(scenario=SCENARIO, seed=1, variant="feature-launch", runtime="local", port_base=1)
     t0 = time.time() - 600
     events = [
         (-40, "lab_starting", {"scenario": SCENARIO, "seed": 1, "variant": "feature-launch"}),

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from lab.reports.timings import compute_timings, format_duration
-from lab.runs import Run, Timeline
+from chaoslab.reports.timings import compute_timings, format_duration
+from chaoslab.runs import Run, Timeline
 from tests.chaoslab_command import run_chaoslab
 
 pytestmark = [pytest.mark.scenario, pytest.mark.alone]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab.reports.postmortem import write_postmortem
-from lab.reports.team_copy import DIGEST_NAME
-from lab.runs import Timeline
+from chaoslab.reports.postmortem import write_postmortem
+from chaoslab.reports.team_copy import DIGEST_NAME
+from chaoslab.runs import Timeline
 from tests.lab.test_cli import chaoslab
 from tests.reports.test_postmortem import fake_run
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lab.reports.metrics import firing_spans
-from lab.reports.timings import compute_timings, format_duration
+from chaoslab.reports.metrics import firing_spans
+from chaoslab.reports.timings import compute_timings, format_duration
 
 T0 = 1000.0
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lab.end_to_end import RunOutcome
-from lab.scenarios.observe import CheckResult, PhaseResult
+from chaoslab.end_to_end import RunOutcome
+from chaoslab.scenarios.observe import CheckResult, PhaseResult
 
 
 @dataclass(frozen=True)

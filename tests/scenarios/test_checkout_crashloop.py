@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from lab.runs import Run, Timeline
+from chaoslab.runs import Run, Timeline
 from tests.scenarios.outcomes import VariantRun, check
 
 SCENARIO = "checkout-crashloop"

@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from lab.end_to_end import run_scenario
-from lab.runs import Run, Timeline
-from lab.scenarios import load_scenario
+from chaoslab.end_to_end import run_scenario
+from chaoslab.runs import Run, Timeline
+from chaoslab.scenarios import load_scenario
 from tests.scenarios.outcomes import VariantRun, check, phase
 
 pytestmark = [pytest.mark.scenario, pytest.mark.alone]

@@ -15,12 +15,12 @@ import pytest
 import requests
 import yaml
 
-from lab.faults.release import ReleaseFault
-from lab.releases import PRISTINE, apply_patch, create_working_copy
-from lab.reports.metrics import STEP_S, read_metrics
-from lab.runs import Run, Timeline
-from lab.scenarios import load_scenario
-from lab.scenarios.catalog import SCENARIOS_DIR
+from chaoslab.faults.release import ReleaseFault
+from chaoslab.releases import PRISTINE, apply_patch, create_working_copy
+from chaoslab.reports.metrics import STEP_S, read_metrics
+from chaoslab.runs import Run, Timeline
+from chaoslab.scenarios import load_scenario
+from chaoslab.scenarios.catalog import SCENARIOS_DIR
 from tests.scenarios.outcomes import VariantRun, check
 
 SCENARIO = "missing-metrics"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from lab.runs import Run, Timeline
-from lab.scenarios.observe import PhaseResult
+from chaoslab.runs import Run, Timeline
+from chaoslab.scenarios.observe import PhaseResult
 from tests.scenarios.outcomes import VariantRun, check
 
 SCENARIO = "recommender-degradation"

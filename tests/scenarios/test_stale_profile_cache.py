@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from lab import PROJECT_ROOT
-from lab.end_to_end import run_scenario
-from lab.observability.traces import Span, build_traces, read_spans
-from lab.runs import Run, Timeline
-from lab.scenarios import load_scenario
-from lab.scenarios.observe import PhaseResult
+from chaoslab.end_to_end import run_scenario
+from chaoslab.observability.traces import Span, build_traces, read_spans
+from chaoslab.runs import Run, Timeline
+from chaoslab.scenarios import load_scenario
+from chaoslab.scenarios.observe import PhaseResult
+from tests import REPO_ROOT
 from tests.scenarios.outcomes import VariantRun, check, failures, phase
 
 SCENARIO = "stale-profile-cache"
@@ -160,10 +160,10 @@ def test_learner_finds_the_stale_cache_and_their_own_fix_verifies(chaoslab, port
 
     # Redis itself shows the learner which key the service deletes.
     monitor = subprocess.Popen(
-        [sys.executable, "-m", "lab.cli", "redis-cli", "MONITOR"],
+        [sys.executable, "-m", "chaoslab.cli", "redis-cli", "MONITOR"],
         stdout=subprocess.PIPE,
         text=True,
-        cwd=PROJECT_ROOT,
+        cwd=REPO_ROOT,
         env={**os.environ, "CHAOSLAB_PORT_BASE": str(port_base)},
     )
     try:

@@ -13,14 +13,14 @@ import subprocess
 import pytest
 import requests
 
-from lab import PROJECT_ROOT
-from lab.runs import Run, Timeline
+from chaoslab.runs import Run, Timeline
+from tests import REPO_ROOT
 from tests.scenarios.outcomes import VariantRun
 
 pytestmark = [pytest.mark.scenario, pytest.mark.browser]
 
 SCENARIO = "third-party-hang"
-FIX_PATCH = PROJECT_ROOT / "scenarios" / SCENARIO / "patches" / "frontend-resilient-share.patch"
+FIX_PATCH = REPO_ROOT / "scenarios" / SCENARIO / "patches" / "frontend-resilient-share.patch"
 
 
 def seen(phase_result, label):

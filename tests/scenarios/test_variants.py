@@ -14,10 +14,10 @@ from types import ModuleType
 
 import pytest
 
-from lab.end_to_end import run_scenario
-from lab.scenarios import load_scenario
-from lab.scenarios.catalog import list_scenarios
-from lab.scenarios.model import Scenario
+from chaoslab.end_to_end import run_scenario
+from chaoslab.scenarios import load_scenario
+from chaoslab.scenarios.catalog import list_scenarios
+from chaoslab.scenarios.model import Scenario
 from tests.scenarios.outcomes import VariantRun, failures
 
 

@@ -13,9 +13,9 @@ import psycopg
 import pytest
 import requests
 
-from lab.faults.toxic import ToxicFault
-from lab.live import LiveLab
-from lab.waiting import wait_until
+from chaoslab.faults.toxic import ToxicFault
+from chaoslab.live import LiveLab
+from chaoslab.waiting import wait_until
 from tests.conftest import running_lab
 
 pytestmark = pytest.mark.integration

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from lab.live import LiveLab
-from lab.waiting import wait_until
+from chaoslab.live import LiveLab
+from chaoslab.waiting import wait_until
 from tests.conftest import listening_addresses, running_lab
 
 pytestmark = pytest.mark.integration

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from lab import PROJECT_ROOT
 from services.frontend import app as frontend
+from tests import REPO_ROOT
 
-FIX_PATCH = PROJECT_ROOT / "scenarios" / "third-party-hang" / "patches" / "frontend-resilient-share.patch"
+FIX_PATCH = REPO_ROOT / "scenarios" / "third-party-hang" / "patches" / "frontend-resilient-share.patch"
 
 
 class FakeResponse:
@@ -122,7 +122,7 @@ def fixed_release(tmp_path_factory) -> Path:
     """A copy of the shipped services with the scenario's good release applied, as a deploy does."""
     root = tmp_path_factory.mktemp("release")
     ignore = shutil.ignore_patterns("__pycache__")
-    shutil.copytree(PROJECT_ROOT / "services", root / "services", ignore=ignore)
+    shutil.copytree(REPO_ROOT / "services", root / "services", ignore=ignore)
     subprocess.run(["git", "apply", str(FIX_PATCH)], cwd=root, check=True, capture_output=True)
     return root
 

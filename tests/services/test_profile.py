@@ -14,9 +14,9 @@ from types import ModuleType
 import pytest
 import redis
 
-from lab.probes.stale_reads import StaleReadsProbe
-from lab.releases import apply_patch
-from lab.scenarios import SCENARIOS_DIR, load_scenario
+from chaoslab.probes.stale_reads import StaleReadsProbe
+from chaoslab.releases import apply_patch
+from chaoslab.scenarios import SCENARIOS_DIR, load_scenario
 from services.profile import app as profile
 from services.profile.users import LOAD_POPULATION, SEEDED_USERS
 

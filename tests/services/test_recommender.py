@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 import redis
 
-from lab.releases import apply_patch
-from lab.scenarios import SCENARIOS_DIR
+from chaoslab.releases import apply_patch
+from chaoslab.scenarios import SCENARIOS_DIR
 from services.features import pipeline
 from services.recommender.model import train
 from services.recommender.world import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lab.observability.traces import find_traces
+from chaoslab.observability.traces import find_traces
 from services.common.rotating_file import SizeCappedFile, older_half
 
 KB = 1024

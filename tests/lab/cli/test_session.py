@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from lab import PROJECT_ROOT
-from lab.runs import Run
-from lab.runs.run import mark_current
-from lab.runs.session import Session
+from chaoslab.runs import Run
+from chaoslab.runs.run import mark_current
+from chaoslab.runs.session import Session
 from tests.lab.test_cli import assert_one_clear_error, chaoslab
 
 
@@ -53,7 +52,7 @@ def test_a_command_on_a_lab_in_its_last_minutes_warns_in_one_line(
 ) -> None:
     # Under the session's home: as root, a run folder must be reachable by other users.
     monkeypatch.setenv("CHAOSLAB_HOME", tempfile.mkdtemp(prefix="cli-session-", dir=lab_home))
-    run = Run.create(scenario="s", seed=1, variant="v", runtime="local", port_base=17400, root=PROJECT_ROOT)
+    run = Run.create(scenario="s", seed=1, variant="v", runtime="local", port_base=17400)
     mark_current(run)
     now = time.time()
     run.write_state(session=Session(started_at=now - 3600, ends_at=now + 130))

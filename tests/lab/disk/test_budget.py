@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from lab.disk.budget import Evictable, budget_bytes, choose_evictions, enforce_budget
-from lab.disk.sizes import parse_size, tree_bytes
-from lab.disk.templates import USE_STAMP, list_templates, record_use
-from lab.errors import UsageError
+from chaoslab.disk.budget import Evictable, budget_bytes, choose_evictions, enforce_budget
+from chaoslab.disk.sizes import parse_size, tree_bytes
+from chaoslab.disk.templates import USE_STAMP, list_templates, record_use
+from chaoslab.errors import UsageError
 
 MB = 2**20
 HOUR = 3600

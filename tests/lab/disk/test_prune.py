@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from lab import PROJECT_ROOT
-from lab.disk.prune import apply_prune, parse_keep, parse_older_than, plan_prune
-from lab.disk.templates import USE_STAMP, record_use
-from lab.errors import UsageError
-from lab.runs.run import Run, mark_current
+from chaoslab.disk.prune import apply_prune, parse_keep, parse_older_than, plan_prune
+from chaoslab.disk.templates import USE_STAMP, record_use
+from chaoslab.errors import UsageError
+from chaoslab.runs.run import Run, mark_current
 
 DAY = 86400
 
@@ -24,7 +23,6 @@ def make_run(days_ago: float) -> Run:
         variant="v",
         runtime="local",
         port_base=17600,
-        root=PROJECT_ROOT,
     )
     (run.logs_dir / "shop.log").write_bytes(b"x" * 4096)
     stamp = time.time() - days_ago * DAY
@@ -104,8 +102,8 @@ def test_dry_run_plans_remove_nothing_and_templates_go_by_last_use(homes: tuple[
 
 
 def test_images_in_use_or_of_this_checkout_are_never_pruned(homes: tuple[Path, Path]) -> None:
-    from lab.disk.images import Image
-    from lab.disk.prune import PrunePlan, plan_images
+    from chaoslab.disk.images import Image
+    from chaoslab.disk.prune import PrunePlan, plan_images
 
     old = time.time() - 30 * DAY
     found = [

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from lab import PROJECT_ROOT
-from lab.faults.liveness import LivenessFault
-from lab.live import LiveLab
-from lab.runs import Run
-from lab.runtimes.desired import spec_hash
-from lab.scenarios import load_scenario
-from lab.specs.model import ServiceSpec
+from chaoslab.faults.liveness import LivenessFault
+from chaoslab.live import LiveLab
+from chaoslab.runs import Run
+from chaoslab.runtimes.core.desired import spec_hash
+from chaoslab.scenarios import load_scenario
+from chaoslab.specs.model import ServiceSpec
 
 
 class LivenessLab:
@@ -47,7 +46,6 @@ def test_the_fix_restores_the_shipped_probe_and_its_revert_the_strict_one() -> N
 def test_the_lab_applies_the_override_to_the_spec_only() -> None:
     run = Run.create(
         scenario="checkout-crashloop", seed=1, variant="strict-liveness", runtime="local", port_base=20000,
-        root=PROJECT_ROOT,
     )  # fmt: skip
     live = LiveLab(run, load_scenario("checkout-crashloop"), runtime=object())  # type: ignore[arg-type]
     shipped = {s.name: s for s in live.specs()}["checkout"].liveness

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from lab.errors import UsageError
-from lab.faults.redis_config import RedisConfigFault
-from lab.scenarios import load_scenario
+from chaoslab.errors import UsageError
+from chaoslab.faults.redis_config import RedisConfigFault
+from chaoslab.scenarios import load_scenario
 from tests.real_redis import running_redis
 
 pytestmark = pytest.mark.integration

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lab.faults.rollback import RollbackStep
-from lab.releases import PRISTINE, create_working_copy
+from chaoslab.faults.rollback import RollbackStep
+from chaoslab.releases import PRISTINE, create_working_copy
 
 
 class WorkingCopyLab:

@@ -8,10 +8,10 @@ import pytest
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from lab.faults import FaultStep
-from lab.faults.scrape import ScrapeFault
-from lab.live import LiveLab
-from lab.waiting import wait_until
+from chaoslab.faults import FaultStep
+from chaoslab.faults.scrape import ScrapeFault
+from chaoslab.live import LiveLab
+from chaoslab.waiting import wait_until
 from tests.conftest import running_lab
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import requests
 
-from lab.faults.service import ServiceFault
-from lab.runtimes.base import Runtime, ServiceAction
-from lab.waiting import wait_until
+from chaoslab.faults.service import ServiceFault
+from chaoslab.runtimes.core.base import Runtime, ServiceAction
+from chaoslab.waiting import wait_until
 from tests.lab.conftest import web
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from lab.calls import HTTP_TIMEOUT_S
-from lab.errors import BadAnswer, NoAnswer, UsageError
-from lab.faults.toxic import ToxicFault, ToxiproxyApi
-from lab.setup import find_binary
-from lab.waiting import wait_until
+from chaoslab.calls import HTTP_TIMEOUT_S
+from chaoslab.errors import BadAnswer, NoAnswer, UsageError
+from chaoslab.faults.toxic import ToxicFault, ToxiproxyApi
+from chaoslab.setup import find_binary
+from chaoslab.waiting import wait_until
 from tests.stub_servers import answering_server, hung_server
 
 LATENCY = ToxicFault(link="db", type="latency", attributes={"latency": 250})

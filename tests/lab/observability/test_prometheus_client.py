@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from lab.errors import BadAnswer, EnvironmentProblem, NoAnswer
-from lab.observability.prometheus import PrometheusClient
+from chaoslab.errors import BadAnswer, EnvironmentProblem, NoAnswer
+from chaoslab.observability.prometheus import PrometheusClient
 from tests.stub_servers import answering_server, hung_server
 
 PAGE = "<html>oops" + "x" * 500 + "</html>"

@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProces
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from rich.console import Console
 
-from lab.observability.traces import build_traces, find_traces, normalize_id, read_spans, render
+from chaoslab.observability.traces import build_traces, find_traces, normalize_id, read_spans, render
 
 
 def exporter_file(path: Path, service: str) -> TracerProvider:

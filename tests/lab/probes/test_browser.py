@@ -11,9 +11,9 @@ from typing import ClassVar
 
 import pytest
 
-from lab.errors import NotHealthy
-from lab.probes import browser
-from lab.probes.browser import BrowserProbe
+from chaoslab.errors import NotHealthy
+from chaoslab.probes import browser
+from chaoslab.probes.browser import BrowserProbe
 from tests.conftest import free_port_base
 
 pytestmark = pytest.mark.browser

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 import redis
 
-from lab.probes.cache_consistency import differing_fields, find_mismatches, user_id
+from chaoslab.probes.cache_consistency import differing_fields, find_mismatches, user_id
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from lab.errors import NotHealthy
-from lab.probes.restarts import RestartsProbe
-from lab.runtimes.base import ServiceStatus
+from chaoslab.errors import NotHealthy
+from chaoslab.probes.restarts import RestartsProbe
+from chaoslab.runtimes.core.base import ServiceStatus
 
 
 class StatusLab:

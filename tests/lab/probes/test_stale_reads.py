@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from lab.errors import NotHealthy
-from lab.probes.stale_reads import StaleReadsProbe
+from chaoslab.errors import NotHealthy
+from chaoslab.probes.stale_reads import StaleReadsProbe
 
 
 class Profiles:

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from lab import PROJECT_ROOT
-from lab.errors import UsageError
-from lab.runs import Run, Timeline, require_current_run
-from lab.runs.session import (
+from chaoslab.errors import UsageError
+from chaoslab.runs import Run, Timeline, require_current_run
+from chaoslab.runs.session import (
     DEFAULT_EXTENSION,
     DEFAULT_SESSION,
     SESSION_MAX_S,
@@ -22,9 +21,9 @@ from lab.runs.session import (
     parse_length,
     warning_line,
 )
-from lab.specs.catalog import DEFINITIONS, LabContext
-from lab.specs.load import LoadPlan
-from lab.specs.ports import PortPlan
+from chaoslab.specs.catalog import DEFINITIONS, LabContext
+from chaoslab.specs.load import LoadPlan
+from chaoslab.specs.ports import PortPlan
 
 
 @pytest.mark.parametrize(
@@ -55,8 +54,8 @@ def test_the_defaults_are_within_the_bounds() -> None:
 
 def test_the_cli_shows_the_default_it_gets() -> None:
     # The CLI spells the defaults itself so that --help imports no lab module.
-    from lab.cli.root import SESSION_DEFAULT
-    from lab.cli.session import EXTENSION_DEFAULT
+    from chaoslab.cli.root import SESSION_DEFAULT
+    from chaoslab.cli.session import EXTENSION_DEFAULT
 
     assert (SESSION_DEFAULT, EXTENSION_DEFAULT) == (DEFAULT_SESSION, DEFAULT_EXTENSION)
 
@@ -92,7 +91,7 @@ def test_the_warning_comes_in_the_last_minutes_only() -> None:
 
 
 def test_the_session_lives_in_the_run_state() -> None:
-    run = Run.create(scenario="s", seed=1, variant="v", runtime="local", port_base=17400, root=PROJECT_ROOT)
+    run = Run.create(scenario="s", seed=1, variant="v", runtime="local", port_base=17400)
     assert run.read_state().session is None
     run.write_state(phase="incident")
     run.write_state(session=Session(started_at=1.0, ends_at=61.0))
@@ -101,7 +100,7 @@ def test_the_session_lives_in_the_run_state() -> None:
 
 
 def _load_spec(session: Session | None):
-    run = Run.create(scenario="s", seed=1, variant="v", runtime="local", port_base=17400, root=PROJECT_ROOT)
+    run = Run.create(scenario="s", seed=1, variant="v", runtime="local", port_base=17400)
     plan = LoadPlan(
         locustfile="shop", target="shop", users=3, spawn_rate=3, max_seconds=1800, max_requests=200000
     )
@@ -131,9 +130,7 @@ def test_after_the_session_ended_no_lab_says_why(lab_home: Path, monkeypatch: py
     monkeypatch.setenv("CHAOSLAB_HOME", tempfile.mkdtemp(prefix="ended-", dir=lab_home))
     with pytest.raises(UsageError, match=r"^No lab is running\.\nHint: start one"):
         require_current_run()
-    run = Run.create(
-        scenario="missing-metrics", seed=1, variant="v", runtime="local", port_base=17400, root=PROJECT_ROOT
-    )
+    run = Run.create(scenario="missing-metrics", seed=1, variant="v", runtime="local", port_base=17400)
     Timeline(run.timeline_path).record("session_ended", ends_at=time.time(), length_s=3600)
     with pytest.raises(
         UsageError, match=rf"lab of run {run.id} took itself down at .*\(after 1h\)"

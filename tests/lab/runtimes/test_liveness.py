@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from lab.errors import NotHealthy
-from lab.runs import Timeline
-from lab.runtimes.health import LIVENESS_REASON
-from lab.runtimes.local.runtime import LocalRuntime
-from lab.waiting import wait_until
+from chaoslab.errors import NotHealthy
+from chaoslab.runs import Timeline
+from chaoslab.runtimes.core.health import LIVENESS_REASON
+from chaoslab.runtimes.local.runtime import LocalRuntime
+from chaoslab.waiting import wait_until
 from tests.lab.conftest import web
 
 pytestmark = pytest.mark.integration

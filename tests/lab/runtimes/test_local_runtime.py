@@ -8,13 +8,12 @@ import sys
 import psutil
 import pytest
 
-from lab import PROJECT_ROOT
-from lab.errors import NotHealthy
-from lab.runs import Run, Timeline
-from lab.runtimes.desired import start_order
-from lab.runtimes.local.runtime import LocalRuntime, processes_of_run
-from lab.specs.model import HealthCheck, ServiceSpec
-from lab.waiting import wait_until
+from chaoslab.errors import NotHealthy
+from chaoslab.runs import Run, Timeline
+from chaoslab.runtimes.core.desired import start_order
+from chaoslab.runtimes.local.runtime import LocalRuntime, processes_of_run
+from chaoslab.specs.model import HealthCheck, ServiceSpec
+from chaoslab.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -139,9 +138,7 @@ def test_supervisor_killed_hard_takes_its_services_along(runtime: LocalRuntime, 
 
 
 def test_owner_death_takes_the_lab_down(port_base: int) -> None:
-    run = Run.create(
-        scenario="owner-test", seed=1, variant="none", runtime="local", port_base=port_base, root=PROJECT_ROOT
-    )
+    run = Run.create(scenario="owner-test", seed=1, variant="none", runtime="local", port_base=port_base)
     owner = psutil.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     rt = LocalRuntime(run, owner_pid=owner.pid)
     try:

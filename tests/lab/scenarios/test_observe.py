@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from lab.scenarios.model import Expectation
-from lab.scenarios.observe import _alert_results, _Poll, _settled
+from chaoslab.scenarios.model import Expectation
+from chaoslab.scenarios.observe import _alert_results, _Poll, _settled
 
 
 def silent(within: int | None = None) -> Expectation:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lab.errors import EnvironmentProblem
-from lab.setup.extras import import_extra
+from chaoslab.errors import EnvironmentProblem
+from chaoslab.setup.extras import import_extra
 
 
 def test_a_missing_extra_names_the_pip_command() -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import yaml
 
-from lab import PROJECT_ROOT
-from lab.runtimes.docker.compose import DEFAULT_SCENARIO, compose_file
-from lab.scenarios import load_scenario
+from chaoslab.runtimes.docker.compose import DEFAULT_SCENARIO, compose_file
+from chaoslab.scenarios import load_scenario
+from tests import REPO_ROOT
 
-COMMITTED = PROJECT_ROOT / "compose" / "docker-compose.yml"
+COMMITTED = REPO_ROOT / "compose" / "docker-compose.yml"
 
 
 def test_the_committed_compose_file_has_not_drifted_from_the_specs() -> None:

@@ -6,20 +6,20 @@ import sys
 
 import pytest
 
-from lab.end_to_end import run_scenario
-from lab.errors import EnvironmentProblem
-from lab.runs import Run, Timeline
-from lab.runtimes.docker.engine import RUN_LABEL, labelled_containers
-from lab.runtimes.docker.runtime import DockerRuntime
-from lab.runtimes.health import LIVENESS_REASON
-from lab.scenarios import load_scenario
-from lab.specs.model import ServiceSpec
-from lab.waiting import wait_until
+from chaoslab.end_to_end import run_scenario
+from chaoslab.errors import EnvironmentProblem
+from chaoslab.runs import Run, Timeline
+from chaoslab.runtimes.core.health import LIVENESS_REASON
+from chaoslab.runtimes.docker.engine import RUN_LABEL, labelled_containers
+from chaoslab.runtimes.docker.runtime import DockerRuntime
+from chaoslab.scenarios import load_scenario
+from chaoslab.specs.model import ServiceSpec
+from chaoslab.waiting import wait_until
 from tests.lab.conftest import web
 
 
 def test_without_an_engine_the_error_is_one_sentence_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
-    from lab.runtimes.docker import engine as module
+    from chaoslab.runtimes.docker import engine as module
 
     module.engine.cache_clear()
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
@@ -36,7 +36,7 @@ def test_without_an_engine_the_error_is_one_sentence_with_the_fix(monkeypatch: p
 @pytest.mark.scenario
 @pytest.mark.alone
 def test_db_pool_exhaustion_runs_in_containers_and_its_fix_restores_health(port_base: int) -> None:
-    from lab.runtimes.docker.engine import engine
+    from chaoslab.runtimes.docker.engine import engine
 
     outcome = run_scenario(
         load_scenario("db-pool-exhaustion"),
@@ -65,11 +65,10 @@ def test_db_pool_exhaustion_runs_in_containers_and_its_fix_restores_health(port_
 
 
 def test_a_check_of_toxiproxys_admin_port_goes_through_its_socket_and_others_stay(port_base: int) -> None:
-    from lab import PROJECT_ROOT
-    from lab.calls import unix_socket_url
-    from lab.runtimes.docker.containers import checked_from_host
-    from lab.specs.model import HealthCheck, LivenessCheck
-    from lab.specs.ports import PortPlan
+    from chaoslab.calls import unix_socket_url
+    from chaoslab.runtimes.docker.containers import checked_from_host
+    from chaoslab.specs.model import HealthCheck, LivenessCheck
+    from chaoslab.specs.ports import PortPlan
 
     run = Run.create(
         scenario="runtime-test",
@@ -77,7 +76,6 @@ def test_a_check_of_toxiproxys_admin_port_goes_through_its_socket_and_others_sta
         variant="none",
         runtime="docker",
         port_base=port_base,
-        root=PROJECT_ROOT,
     )
     admin = PortPlan(port_base)["toxiproxy"]
     version = LivenessCheck(kind="http", target=f"http://127.0.0.1:{admin}/version?x=1", failure_threshold=2)
@@ -101,9 +99,9 @@ def test_toxiproxys_admin_api_is_its_owners_socket_and_no_port_on_loopback(
     import socket
     import stat
 
-    from lab.calls import http, json_body, unix_socket_url
-    from lab.specs.catalog import DEFINITIONS, LabContext
-    from lab.specs.ports import PortPlan
+    from chaoslab.calls import http, json_body, unix_socket_url
+    from chaoslab.specs.catalog import DEFINITIONS, LabContext
+    from chaoslab.specs.ports import PortPlan
 
     run = docker_runtime.run
     ports = PortPlan(port_base)
@@ -175,14 +173,14 @@ def test_failing_liveness_kills_the_service_from_inside_and_the_engine_restarts_
 
 OWNER = """
 import os, sys, time
-from lab import PROJECT_ROOT
-from lab.runs import Run
-from lab.runtimes.docker.runtime import DockerRuntime
+from tests import REPO_ROOT
+from chaoslab.runs import Run
+from chaoslab.runtimes.docker.runtime import DockerRuntime
 from tests.lab.conftest import web
 
 port = int(sys.argv[1])
 run = Run.create(
-    scenario="owner-test", seed=1, variant="none", runtime="docker", port_base=port, root=PROJECT_ROOT
+    scenario="owner-test", seed=1, variant="none", runtime="docker", port_base=port
 )
 DockerRuntime(run, owner_pid=os.getpid()).up([web(port, port)], timeout_s=60)
 print(run.id, flush=True)
@@ -195,12 +193,12 @@ time.sleep(600)
 def test_a_crashed_owner_takes_its_containers_with_it(port_base: int) -> None:
     import subprocess
 
-    from lab import PROJECT_ROOT
-    from lab.runtimes.docker.engine import engine
-    from lab.runtimes.local.runtime import processes_of_run
+    from chaoslab.runtimes.docker.engine import engine
+    from chaoslab.runtimes.local.runtime import processes_of_run
+    from tests import REPO_ROOT
 
     owner = subprocess.Popen(
-        [sys.executable, "-c", OWNER, str(port_base)], stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT
+        [sys.executable, "-c", OWNER, str(port_base)], stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT
     )
     try:
         run_id = (owner.stdout.readline() if owner.stdout else "").strip()
@@ -223,8 +221,8 @@ def test_the_watcher_ends_the_session_on_time_and_removes_every_container(
 ) -> None:
     import time
 
-    from lab.runs.session import Session
-    from tests.lab.runtimes.test_session_clock import taken_down
+    from chaoslab.runs.session import Session
+    from tests.lab.runtimes.core.test_session_clock import taken_down
 
     run = docker_runtime.run
     docker_runtime.up([web(port_base, port_base)], timeout_s=60)

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from lab import PROJECT_ROOT
-from lab.errors import EnvironmentProblem
-from lab.runtimes.docker import images
-from lab.runtimes.docker.engine import LAB_LABEL, RUN_LABEL
-from lab.runtimes.docker.images import ImageSet, image_set
+from chaoslab.errors import EnvironmentProblem
+from chaoslab.runtimes.docker import images
+from chaoslab.runtimes.docker.engine import LAB_LABEL, RUN_LABEL
+from chaoslab.runtimes.docker.images import ImageSet, image_set
+from tests import REPO_ROOT
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def toxiproxy_binary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     binary = tmp_path / "toxiproxy-server"
     binary.write_bytes(b"\x7fELF stand-in")
     binary.chmod(0o755)
-    monkeypatch.setattr("lab.setup.find_binary", lambda name: str(binary))
+    monkeypatch.setattr("chaoslab.setup.find_binary", lambda name: str(binary))
     for role in images.ROLES:
         monkeypatch.delenv(images.override_env(role), raising=False)
     return binary
@@ -36,7 +36,7 @@ def toxiproxy_binary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def services_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of services/ that the app's tag is computed from."""
     copy = tmp_path / "services"
-    shutil.copytree(PROJECT_ROOT / "services", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO_ROOT / "services", copy, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(images, "SERVICES", copy)
     return copy
 
@@ -70,7 +70,7 @@ def test_every_image_is_overridable_so_the_sets_are_interchangeable(
     for role, reference in mine.items():
         monkeypatch.setenv(images.override_env(role), reference)
     # Overridden, nothing is hashed: not even the Toxiproxy binary is needed.
-    monkeypatch.setattr("lab.setup.find_binary", _no_binary)
+    monkeypatch.setattr("chaoslab.setup.find_binary", _no_binary)
     assert image_set(offline=True) == image_set(offline=False) == ImageSet(**mine)
 
 
@@ -157,7 +157,7 @@ def test_the_wheelhouse_is_completed_for_the_base_python_markers(tmp_path: Path)
 @pytest.fixture(scope="module")
 def built() -> Iterator[ImageSet]:
     """The offline set, built (or found) in this engine."""
-    from lab.runtimes.docker.engine import engine
+    from chaoslab.runtimes.docker.engine import engine
 
     try:
         engine()
@@ -182,7 +182,7 @@ def test_a_second_build_is_a_no_op(built: ImageSet) -> None:
 
 @pytest.mark.docker
 def test_images_carry_the_lab_label_and_their_hash(built: ImageSet) -> None:
-    from lab.runtimes.docker.engine import engine
+    from chaoslab.runtimes.docker.engine import engine
 
     for reference in [*built.model_dump().values(), images.base_ref()]:
         labels = engine().api.inspect_image(reference)["Config"]["Labels"]
@@ -208,7 +208,7 @@ CONTENTS = {
 def test_the_image_holds_what_the_runtime_runs(built: ImageSet, role: str) -> None:
     from docker.errors import ContainerError
 
-    from lab.runtimes.docker.engine import engine
+    from chaoslab.runtimes.docker.engine import engine
 
     try:
         engine().containers.run(

@@ -1,0 +1,80 @@
+"""Locust load for the profile service: people edit their own profile, check it, and look at others'."""
+
+import itertools
+import os
+import random
+
+from locust import HttpUser, between, task
+
+# Imported for its side effect too: it registers the CHAOSLAB_MAX_REQUESTS cap on this run.
+from chaoslab.load.locustfiles.shop import stop_after_max_requests, stop_at_session_end  # noqa: F401
+from services.profile.users import LOAD_POPULATION
+
+SEED = int(os.environ.get("CHAOSLAB_SEED", "1"))
+AVATAR_STYLES = ("beach", "mountain", "cat", "bike", "city", "forest", "guitar", "portrait")
+
+
+class ProfileUser(HttpUser):
+    """One person, user id = its index + 1; its own RNG makes its requests a function of the seed."""
+
+    wait_time = between(0.2, 0.6)
+    _next_index = itertools.count()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        index = next(ProfileUser._next_index)
+        self.rng = random.Random(SEED * 1000 + index)
+        self.user_id = index + 1
+        self.edits = itertools.count(1)
+        # Locust picks @task methods with the global `random`; drawing from our own RNG keeps
+        # each user's mix reproducible.
+        self.actions = {
+            self.edit_and_check: 2,
+            self.view_own: 1,
+            self.view_friend: 6,
+            self.view_someone: 1,
+        }
+        # The other simulated users, a few far more popular than the rest (Zipf, s = 2): the
+        # profiles being edited right now are also the ones read the most, as on a social site.
+        options = getattr(self.environment, "parsed_options", None)
+        self.friends = list(range(1, max(1, getattr(options, "num_users", 1) or 1) + 1))
+        self.popularity = [1 / rank**2 for rank in self.friends]
+
+    @task
+    def act(self) -> None:
+        """One weighted action."""
+        action = self.rng.choices(list(self.actions), weights=list(self.actions.values()))[0]
+        action()
+
+    def edit_and_check(self) -> None:
+        """Change the name, avatar or password, then look at the profile: the chapter's user report."""
+        edit = next(self.edits)
+        change = self.rng.choice(("name", "avatar_url", "password"))
+        body = {
+            "name": f"User {self.user_id} (edit {edit})",
+            "avatar_url": f"https://avatars.example.test/{self.user_id}/{self.rng.choice(AVATAR_STYLES)}-{edit}.png",
+            "password": f"correct horse battery {self.rng.getrandbits(32):08x}",
+        }
+        written = self.client.put(
+            f"/profiles/{self.user_id}", json={change: body[change]}, name="/profiles/[id] (update)"
+        )
+        if written.status_code != 200:
+            return
+        with self.client.get(
+            f"/profiles/{self.user_id}", name="/profiles/[id] (own, after update)", catch_response=True
+        ) as read:
+            if read.status_code == 200 and read.json()["version"] < written.json()["version"]:
+                read.failure(
+                    f"stale profile: read version {read.json()['version']} after writing "
+                    f"{written.json()['version']}"
+                )
+
+    def view_own(self) -> None:
+        self.client.get(f"/profiles/{self.user_id}", name="/profiles/[id] (own)")
+
+    def view_friend(self) -> None:
+        friend = self.rng.choices(self.friends, weights=self.popularity)[0]
+        self.client.get(f"/profiles/{friend}", name="/profiles/[id]")
+
+    def view_someone(self) -> None:
+        self.client.get(f"/profiles/{self.rng.randint(1, LOAD_POPULATION)}", name="/profiles/[id]")

@@ -1,0 +1,25 @@
+"""The probe interface: a named measurement of the live lab."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from pydantic import BaseModel, ConfigDict
+
+from chaoslab.faults.base import LabAccess
+
+Value = float | bool | str | None
+
+
+class Probe(BaseModel, ABC):
+    """Measures one thing; a Check (in the scenario) compares the value to a threshold."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str
+    description: str = ""
+    unit: str = ""
+
+    @abstractmethod
+    def measure(self, lab: LabAccess) -> Value:
+        """The current value; None when there is nothing to measure yet."""

@@ -1,0 +1,72 @@
+"""The checkout service: places the shop's orders, under a memory limit and an always-restart policy."""
+
+from __future__ import annotations
+
+from chaoslab.specs.catalog.base import LabContext, gunicorn_command
+from chaoslab.specs.catalog.postgres import dsn
+from chaoslab.specs.model import HealthCheck, Link, LivenessCheck, ServiceSpec
+
+# Few threads, as a small container would run: under load a request (and the liveness
+# probe) may wait for one, which is what a too-strict liveness probe trips over.
+GUNICORN_THREADS = 1
+# The container's memory limit: well above what the service needs (~80 MB, master and worker).
+MEMORY_LIMIT_MB = 140
+
+
+class Checkout:
+    """Cart to order in one transaction, idempotent per request key; the shop calls it."""
+
+    name = "checkout"
+
+    def prepare(self, ctx: LabContext) -> None:
+        return None
+
+    def links(self, ctx: LabContext) -> list[Link]:
+        return [
+            Link(
+                name="checkout-postgres",
+                listen_port=ctx.ports["checkout-postgres"],
+                upstream_port=ctx.ports["postgres"],
+            )
+        ]
+
+    def spec(self, ctx: LabContext) -> ServiceSpec:
+        port = ctx.ports["checkout"]
+        env = {
+            "CHAOSLAB_DATABASE_URL": dsn(ctx.ports["checkout-postgres"], ctx.run.secrets.postgres),
+            "CHAOSLAB_TRACES_FILE": str(ctx.run.traces_dir / "checkout.jsonl"),
+            "OTEL_SERVICE_NAME": "checkout",
+            **ctx.app_env(),
+            **ctx.env_overrides.get(self.name, {}),
+        }
+        health = f"http://127.0.0.1:{port}/healthz"
+        return ServiceSpec(
+            name=self.name,
+            role="checkout: cart to order (Flask + gunicorn)",
+            command=gunicorn_command(
+                "services.checkout.app:app",
+                port,
+                GUNICORN_THREADS,
+                "--timeout",
+                "30",
+                "--config",
+                "python:services.checkout.gunicorn_conf",
+            ),
+            cwd=str(ctx.run.source_dir),
+            env=env,
+            ports={"http": port},
+            depends_on=["postgres", "toxiproxy"],
+            restart="always",
+            # kubelet waits 10 s before the first restart; a lab minute is shorter.
+            restart_backoff_s=1.0,
+            memory_limit_mb=MEMORY_LIMIT_MB,
+            health=HealthCheck(kind="http", target=health, interval_s=1.0),
+            liveness=LivenessCheck(
+                kind="http",
+                target=health,
+                interval_s=2.0,
+                timeout_s=1.0,
+                failure_threshold=3,
+                start_period_s=5.0,
+            ),
+        )

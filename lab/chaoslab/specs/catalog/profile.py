@@ -1,0 +1,56 @@
+"""The profile service: user profiles in PostgreSQL behind a Redis cache (Flask + gunicorn)."""
+
+from __future__ import annotations
+
+from chaoslab.specs.catalog.base import LabContext, gunicorn_command
+from chaoslab.specs.catalog.postgres import dsn
+from chaoslab.specs.catalog.redis import redis_url
+from chaoslab.specs.model import HealthCheck, Link, ServiceSpec
+
+# One worker so /metrics sees every request; threads so that reads and updates of the same
+# profile really run at the same time, as they do behind a load balancer.
+GUNICORN_THREADS = 16
+
+
+class Profile:
+    """Profiles read cache-aside from Redis and updated in PostgreSQL."""
+
+    name = "profile"
+
+    def prepare(self, ctx: LabContext) -> None:
+        return None
+
+    def links(self, ctx: LabContext) -> list[Link]:
+        return [
+            Link(
+                name="profile-postgres",
+                listen_port=ctx.ports["profile-postgres"],
+                upstream_port=ctx.ports["postgres"],
+            ),
+            Link(
+                name="profile-redis",
+                listen_port=ctx.ports["profile-redis"],
+                upstream_port=ctx.ports["redis"],
+            ),
+        ]
+
+    def spec(self, ctx: LabContext) -> ServiceSpec:
+        port = ctx.ports["profile"]
+        env = {
+            "CHAOSLAB_DATABASE_URL": dsn(ctx.ports["profile-postgres"], ctx.run.secrets.postgres),
+            "CHAOSLAB_REDIS_URL": redis_url(ctx.ports["profile-redis"], ctx.run.secrets.redis),
+            "CHAOSLAB_TRACES_FILE": str(ctx.run.traces_dir / "profile.jsonl"),
+            "OTEL_SERVICE_NAME": "profile",
+            **ctx.app_env(),
+            **ctx.env_overrides.get(self.name, {}),
+        }
+        return ServiceSpec(
+            name=self.name,
+            role="user profiles API, Redis-cached (Flask + gunicorn)",
+            command=gunicorn_command("services.profile.app:app", port, GUNICORN_THREADS, "--timeout", "60"),
+            cwd=str(ctx.run.source_dir),
+            env=env,
+            ports={"http": port},
+            depends_on=["postgres", "redis", "toxiproxy"],
+            health=HealthCheck(kind="http", target=f"http://127.0.0.1:{port}/readyz", interval_s=1.0),
+        )

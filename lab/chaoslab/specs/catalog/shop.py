@@ -1,0 +1,90 @@
+"""The shop: the chapter's e-commerce API (Flask under gunicorn) on PostgreSQL."""
+
+from __future__ import annotations
+
+from chaoslab.specs.catalog.base import LabContext, gunicorn_command
+from chaoslab.specs.catalog.postgres import dsn
+from chaoslab.specs.catalog.redis import redis_url
+from chaoslab.specs.model import HealthCheck, Link, ServiceSpec
+
+# One worker so /metrics sees every request; more threads than any scenario has users,
+# against a pool of 10 connections, is the mismatch the db-pool-exhaustion incident feeds on.
+GUNICORN_THREADS = 48
+
+
+class Shop:
+    """Products, cart and checkout, with the "browse by category" feature behind a flag."""
+
+    name = "shop"
+
+    def prepare(self, ctx: LabContext) -> None:
+        return None
+
+    def links(self, ctx: LabContext) -> list[Link]:
+        return [
+            Link(
+                name="shop-postgres",
+                listen_port=ctx.ports["shop-postgres"],
+                upstream_port=ctx.ports["postgres"],
+            ),
+            Link(
+                name="shop-redis",
+                listen_port=ctx.ports["shop-redis"],
+                upstream_port=ctx.ports["redis"],
+            ),
+            *self._recommender_links(ctx),
+            *self._checkout_links(ctx),
+        ]
+
+    def _checkout_links(self, ctx: LabContext) -> list[Link]:
+        if "checkout" not in ctx.services:
+            return []
+        return [
+            Link(
+                name="shop-checkout",
+                listen_port=ctx.ports["shop-checkout"],
+                upstream_port=ctx.ports["checkout"],
+            )
+        ]
+
+    def _recommender_links(self, ctx: LabContext) -> list[Link]:
+        if "recommender" not in ctx.services:
+            return []
+        return [
+            Link(
+                name="shop-recommender",
+                listen_port=ctx.ports["shop-recommender"],
+                upstream_port=ctx.ports["recommender"],
+            )
+        ]
+
+    def spec(self, ctx: LabContext) -> ServiceSpec:
+        port = ctx.ports["shop"]
+        env = {
+            "CHAOSLAB_DATABASE_URL": dsn(ctx.ports["shop-postgres"], ctx.run.secrets.postgres),
+            "CHAOSLAB_REDIS_URL": redis_url(ctx.ports["shop-redis"], ctx.run.secrets.redis),
+            "CHAOSLAB_FLAGS_FILE": str(ctx.run.config_dir / "flags.json"),
+            "CHAOSLAB_TRACES_FILE": str(ctx.run.traces_dir / "shop.jsonl"),
+            "OTEL_SERVICE_NAME": "shop",
+            "SHOP_DB_POOL_SIZE": "10",
+            # Short enough that a starved pool turns into some 503s, as in the chapter.
+            "SHOP_DB_POOL_TIMEOUT": "0.5",
+            **ctx.app_env(),
+            **ctx.env_overrides.get(self.name, {}),
+        }
+        if "recommender" in ctx.services:
+            env["CHAOSLAB_RECOMMENDER_URL"] = f"http://127.0.0.1:{ctx.ports['shop-recommender']}"
+        if "checkout" in ctx.services:
+            # Orders go to the checkout service; without it the shop places them itself.
+            env["CHAOSLAB_CHECKOUT_URL"] = f"http://127.0.0.1:{ctx.ports['shop-checkout']}"
+        return ServiceSpec(
+            name=self.name,
+            role="e-commerce API (Flask + gunicorn)",
+            command=gunicorn_command("services.shop.app:app", port, GUNICORN_THREADS, "--timeout", "60"),
+            cwd=str(ctx.run.source_dir),
+            env=env,
+            ports={"http": port},
+            depends_on=["postgres", "redis", "toxiproxy"],
+            # Liveness, not /readyz: readiness goes through the pool, which the incident starves.
+            health=HealthCheck(kind="http", target=f"http://127.0.0.1:{port}/healthz", interval_s=1.0),
+        )
