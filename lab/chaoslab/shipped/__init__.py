@@ -1,7 +1,7 @@
 """The files the lab ships beside its code: services, scenarios, Dockerfiles, the runtime lock.
 
 In an installed wheel they are package data of this package (``chaoslab/shipped/services``, …,
-mapped in at build time by pyproject.toml's ``force-include``). In a clone, and in its editable
+mapped in at build time by pyproject.toml's wheel ``sources``). In a clone, and in its editable
 install, they are the repository's own top-level folders, so an edit there is what the next lab
 runs. Nothing else in the lab looks for them.
 
