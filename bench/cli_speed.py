@@ -85,7 +85,7 @@ def in_process_times(args: list[str], runs: int) -> list[float]:
 
 # The client libraries of the lab's probes; what the CLI imports for itself is not counted.
 PROBE_CLIENTS = ("psycopg", "redis", "playwright")
-CLI_CORE = "import lab.cli, lab.lifecycle, lab.scenarios.observe, lab.reports.summary"
+CLI_CORE = "import chaoslab.cli, chaoslab.lifecycle, chaoslab.scenarios.observe, chaoslab.reports.summary"
 
 
 def probe_clients(args: list[str], runs: int) -> tuple[list[str], float]:
@@ -95,7 +95,7 @@ def probe_clients(args: list[str], runs: int) -> tuple[list[str], float]:
         f"import contextlib, io, sys\n{CLI_CORE}\nbefore = set(sys.modules)\n"
         "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), "
         "contextlib.suppress(Exception, SystemExit):\n"
-        f"    lab.cli.app({args!r}, standalone_mode=False)\n"
+        f"    chaoslab.cli.app({args!r}, standalone_mode=False)\n"
         f"print(','.join(c for c in {PROBE_CLIENTS!r} if c in sys.modules and c not in before))\n"
     )
     loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True).stdout.strip()

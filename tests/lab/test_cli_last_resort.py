@@ -19,7 +19,7 @@ import chaoslab.reports.history
 def broken():
     raise RuntimeError("boom\\nsecond line")
 
-lab.reports.history.past_runs = broken
+chaoslab.reports.history.past_runs = broken
 sys.argv = ["chaoslab", "runs"]
 from chaoslab.cli import main
 main()

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chaoslab.runs.session import Session
 
-# A probe's reading: a number, a flag, a text, or nothing yet (lab.probes.base.Value).
+# A probe's reading: a number, a flag, a text, or nothing yet (chaoslab.probes.base.Value).
 Reading = float | bool | str | None
 
 
