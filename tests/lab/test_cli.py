@@ -376,6 +376,6 @@ def test_starting_up_imports_only_what_the_command_needs(args: list[str], empty_
     assert result.returncode == 0, result.stderr
     loaded = set(result.stdout.split())
     pulled = {m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY)}
-    assert not pulled, f"{' '.join(args) or 'import lab.cli'} imported {sorted(pulled)}"
+    assert not pulled, f"{' '.join(args) or 'import chaoslab.cli'} imported {sorted(pulled)}"
     if not args:
         assert not {"pydantic", "yaml", "chaoslab.scenarios"} & loaded

@@ -4,7 +4,7 @@ Commands live in modules by audience (lab/chaoslab/cli/__init__.py lists them). 
 of the interface: `chaoslab --help` and `chaoslab list` take a few tenths of a second, so these
 modules import only typer, rich and light lab modules at the top; whatever pulls HTTP clients,
 database drivers, runtimes or plotting is imported inside the command that uses it. Check with
-`python -X importtime -c 'import lab.cli'`; `bench/cli_speed.py` times every command.
+`python -X importtime -c 'import chaoslab.cli'`; `bench/cli_speed.py` times every command.
 
 Output rules (lab/chaoslab/output.py): in a pipe nothing is cut or wrapped; in a terminal tables wrap,
 never cut; `--json` writes one JSON document to stdout (shapes: docs/cli-json.md), and progress

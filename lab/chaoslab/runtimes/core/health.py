@@ -20,7 +20,7 @@ def check_health(check: HealthCheck) -> bool:
         if check.kind == "http":
             assert isinstance(check.target, str)
             # A login in the target (Prometheus) and a Unix socket URL (Toxiproxy's admin API
-            # in the docker runtime) are both understood by lab.calls.http.
+            # in the docker runtime) are both understood by chaoslab.calls.http.
             return (
                 http("GET", check.target, service="health check", timeout_s=check.timeout_s).status_code < 400
             )
