@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -25,9 +25,6 @@ from chaoslab.cli.root import (
 )
 from chaoslab.errors import UsageError
 from chaoslab.output import emit_json, new_table
-
-if TYPE_CHECKING:
-    pass
 
 PANEL = "Trainers and CI"
 

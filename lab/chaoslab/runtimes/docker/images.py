@@ -48,10 +48,9 @@ from chaoslab.shipped import DOCKER, REQUIREMENTS, ROOT, SERVICES
 
 Echo = Callable[[str], object]
 
-DOCKER_DIR = DOCKER
-APP_DOCKERFILE = DOCKER_DIR / "Dockerfile"
-BROWSER_DOCKERFILE = DOCKER_DIR / "browser.Dockerfile"
-OFFLINE_DIR = DOCKER_DIR / "offline"
+APP_DOCKERFILE = DOCKER / "Dockerfile"
+BROWSER_DOCKERFILE = DOCKER / "browser.Dockerfile"
+OFFLINE_DIR = DOCKER / "offline"
 
 HASH_LABEL = f"{LAB_LABEL}.hash"
 ROLE_LABEL = f"{LAB_LABEL}.image"
