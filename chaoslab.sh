@@ -19,6 +19,9 @@ install() {
     "$python" -m venv "$venv"
   fi
   # The lock pins the whole dependency tree with hashes; the project goes in editable, without deps.
+  # A clone from before hatchling holds setuptools' build record, whose entry points (lab.cli,
+  # lab.pytest_plugin) Python finds first from this folder: generated, never anyone's writing.
+  rm -rf chaoslab.egg-info
   "$venv/bin/pip" install -q --disable-pip-version-check --require-hashes -r "$lock"
   "$venv/bin/pip" install -q --disable-pip-version-check --no-deps -e .
   # PostgreSQL, Redis, Prometheus, Chromium from Debian; Toxiproxy built with `go install` (pinned).
