@@ -14,7 +14,6 @@ from chaoslab.disk.budget import budget_bytes, make_room
 from chaoslab.errors import EnvironmentProblem, LabError, UsageError
 from chaoslab.faults import FaultStep
 from chaoslab.live import LiveLab
-from chaoslab.observability.prometheus import PrometheusClient
 from chaoslab.probes import Value
 from chaoslab.releases import create_working_copy
 from chaoslab.reports.metrics import try_export
@@ -32,7 +31,8 @@ from chaoslab.scenarios import Scenario, load_scenario
 from chaoslab.scenarios.model import Mitigation
 from chaoslab.scenarios.observe import PhaseResult, measure, observe
 from chaoslab.specs.catalog import DEFINITIONS
-from chaoslab.specs.ports import DEFAULT_PORT_BASE, OFFSETS, PortPlan, ensure_free
+from chaoslab.specs.catalog.prometheus import client_of
+from chaoslab.specs.ports import DEFAULT_PORT_BASE, PortPlan, ensure_free
 
 Echo = Callable[[str], None]
 
@@ -88,8 +88,7 @@ def start_lab(
             )
         stop_lab(existing)
     ports = PortPlan(port_base or default_port_base())
-    needed = {name: ports[name] for name in OFFSETS if name.split("-")[0] in scenario.services}
-    ensure_free(needed)
+    ensure_free(ports.of(scenario.services))
     variant = scenario.variant(seed)
     run = Run.create(
         scenario=scenario.id,
@@ -394,7 +393,7 @@ def save_metrics(run: Run) -> str | None:
     if "prometheus" not in scenario.services:
         return "this lab has no Prometheus"
     try:
-        client = PrometheusClient.of_run(run)
+        client = client_of(run)
     except LabError as exc:  # a run without its secrets.env (an older chaoslab's)
         return exc.message
     return try_export(run, scenario, client)

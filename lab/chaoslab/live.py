@@ -7,19 +7,20 @@ from pathlib import Path
 
 from chaoslab.calls import unix_socket_url
 from chaoslab.flags import FlagStore
-from chaoslab.observability.prometheus import PrometheusClient, write_config
+from chaoslab.observability.prometheus import PrometheusClient
 from chaoslab.runs import Run
 from chaoslab.runs.secrets import PROMETHEUS_USER, RunSecrets
 from chaoslab.runtimes import Runtime, ServiceStatus, runtime_for
-from chaoslab.runtimes.core.base import ServiceAction
 from chaoslab.runtimes.core.desired import start_order
 from chaoslab.scenarios.catalog import SCENARIOS_DIR
 from chaoslab.scenarios.model import Scenario
-from chaoslab.specs.catalog import DEFINITIONS, LabContext
+from chaoslab.service_status import ServiceAction
+from chaoslab.specs.catalog import DEFINITIONS, OFFSETS, LabContext
 from chaoslab.specs.catalog.postgres import DB_NAME, DB_USER, dsn
+from chaoslab.specs.catalog.prometheus import client_of, write_config
 from chaoslab.specs.catalog.redis import redis_url
 from chaoslab.specs.model import ServiceSpec
-from chaoslab.specs.ports import OFFSETS, PortPlan
+from chaoslab.specs.ports import PortPlan
 
 
 class LiveLab:
@@ -34,7 +35,7 @@ class LiveLab:
     # -- endpoints (LabAccess) ----------------------------------------------
     @cached_property
     def prometheus(self) -> PrometheusClient:
-        return PrometheusClient.of_run(self.run)
+        return client_of(self.run)
 
     @cached_property
     def flags(self) -> FlagStore:

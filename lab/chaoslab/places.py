@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from chaoslab.runs.run import Run
-from chaoslab.specs.ports import OFFSETS, PortPlan
+from chaoslab.specs.catalog import OFFSETS
+from chaoslab.specs.ports import PortPlan
 
 # Services that are not web applications: reached with psql / redis-cli / `chaoslab env`.
 NOT_WEB = {"postgres", "redis", "toxiproxy", "prometheus"}

@@ -252,3 +252,22 @@ def test_a_calibrated_setting_follows_the_measured_speed_within_its_bounds() -> 
 def test_calibration_bounds_must_hold_its_value() -> None:
     with pytest.raises(ValueError, match="must hold value"):
         Calibration(probe="p", reference=1, service="shop", env="X", value=5, bounds=(0.5, 4.0))
+
+
+def test_a_load_aimed_at_a_service_without_a_locustfile_names_those_with_one(tmp_path: Path) -> None:
+    path = _broken_copy(tmp_path, lambda d: d["load"].update(locustfile="redis"))
+    with pytest.raises(UsageError) as info:
+        parse_scenario(path)
+    assert "'redis' names no service with a locustfile" in info.value.message
+    assert "'shop'" in info.value.message
+
+
+def test_a_scrape_step_must_name_a_port_of_the_lab(tmp_path: Path) -> None:
+    def mutate(data: dict) -> None:
+        data["variants"][0]["faults"].append(
+            {"kind": "scrape", "job": "shop", "set": {"port": "shop-metric"}}
+        )
+
+    path = _broken_copy(tmp_path, mutate)
+    with pytest.raises(UsageError, match=r"set\.port 'shop-metric' is not a port of the lab"):
+        parse_scenario(path)

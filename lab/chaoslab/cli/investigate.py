@@ -32,16 +32,16 @@ PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
 def lab_prometheus() -> tuple[Run, PrometheusClient]:
     """The running lab's Prometheus, found without loading its scenario: `alerts`, `query` and
     `targets` need only the run's port plan, so they skip the schema and the lifecycle imports."""
-    from chaoslab.observability.prometheus import PrometheusClient
     from chaoslab.runs import require_current_run
     from chaoslab.runtimes import runtime_for
+    from chaoslab.specs.catalog.prometheus import client_of
 
     run = require_current_run()
     if not any(s.state in ("healthy", "running", "starting") for s in runtime_for(run).status().values()):
         from chaoslab import lifecycle
 
         lifecycle.open_lab()  # the lab is gone: this cleans it up and says so (exit 2)
-    return run, PrometheusClient.of_run(run)
+    return run, client_of(run)
 
 
 @app.command(rich_help_panel=PANEL)

@@ -38,7 +38,7 @@ app = typer.Typer(
 console = make_console()
 err = make_console(stderr=True)
 
-# The lab uses base…base+30 (lab/chaoslab/specs/ports.py): the block must end below 65536.
+# The lab uses base…base+30 (the homes' `ports`, lab/chaoslab/specs/catalog/): the block must end below 65536.
 PORT_BASE_MIN, PORT_BASE_MAX = 1024, 65535 - 40
 # Seeds reach numpy and every service's random generator: 32 bits.
 SEED_MAX = 2**32 - 1

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 if TYPE_CHECKING:  # annotations only: loading a scenario must not pull HTTP clients or runtimes
     from chaoslab.flags import FlagStore
     from chaoslab.observability.prometheus import PrometheusClient
-    from chaoslab.runtimes.core.base import ServiceAction, ServiceStatus
+    from chaoslab.service_status import ServiceAction, ServiceStatus
 
 
 class LabAccess(Protocol):

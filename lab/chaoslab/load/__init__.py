@@ -1,5 +1,2 @@
-"""Load: Locust user classes per scenario, run headless in their own process."""
-
-from chaoslab.specs.load import LoadPlan
-
-__all__ = ["LoadPlan"]
+"""Load: what ends every locustfile's run (`bounds.py`), real-browser visitors, busy cores. Each
+service's locustfile lives in its home (specs/catalog/<service>/locustfile.py)."""

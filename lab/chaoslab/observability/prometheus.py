@@ -1,98 +1,16 @@
-"""The lab's Prometheus: generated config, and a small client for queries and alerts."""
+"""A small client for the lab's Prometheus: queries, targets, alerts, reload (its config is made by
+specs/catalog/prometheus.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import yaml
 
 from chaoslab.calls import HTTP_TIMEOUT_S, QUOTED_CHARS, http, json_body
 from chaoslab.errors import BadAnswer, EnvironmentProblem
-from chaoslab.observability.rules import rules_for
-from chaoslab.runs.secrets import PROMETHEUS_USER, write_private
+from chaoslab.runs.secrets import PROMETHEUS_USER
 
 if TYPE_CHECKING:
-    from chaoslab.runs.run import Run
-    from chaoslab.specs.catalog.base import LabContext
-
-SCRAPE_INTERVAL = "2s"
-
-# Services that expose /metrics, and the port name they expose it on.
-SCRAPED = {
-    "shop": "shop",
-    "profile": "profile",
-    "frontend": "frontend-metrics",
-    "toxiproxy": "toxiproxy",
-    "exporter": "exporter-metrics",
-    "recommender": "recommender",
-    "checkout": "checkout",
-}
-
-# Jobs that do not use the global settings. The exporter's /metrics takes ~1.5 s to render
-# (its queue gauge asks a broker), and its dashboard is judged in scrape intervals.
-JOB_SETTINGS: dict[str, dict[str, str]] = {
-    "exporter": {"scrape_interval": "5s", "scrape_timeout": "4s"},
-}
-# What a run may change in a job (the `scrape` fault): these settings, and `port`, the port name
-# of its target.
-JOB_CHANGES = ("scrape_interval", "scrape_timeout", "metrics_path", "port")
-
-
-def scrape_job(ctx: LabContext, service: str, port_name: str) -> dict[str, Any] | None:
-    """The scrape config of one service's job, with the run's changes; None when the run removed it."""
-    change = ctx.scrape_overrides.get(service) or {}
-    if change.get("removed"):
-        return None
-    job: dict[str, Any] = {"job_name": service, **JOB_SETTINGS.get(service, {})}
-    job.update({k: v for k, v in change.items() if k in JOB_CHANGES and k != "port"})
-    port = ctx.ports[str(change.get("port", port_name))]
-    job["static_configs"] = [{"targets": [f"127.0.0.1:{port}"]}]
-    return job
-
-
-def write_config(ctx: LabContext) -> None:
-    """Write prometheus.yml and rules.yml into the run's config folder."""
-    jobs = [
-        job
-        for service, port_name in SCRAPED.items()
-        if service in ctx.services and (job := scrape_job(ctx, service, port_name)) is not None
-    ]
-    secrets = ctx.run.secrets
-    jobs.append(
-        {
-            "job_name": "prometheus",
-            # Its own endpoints take basic auth like everybody's.
-            "basic_auth": {"username": PROMETHEUS_USER, "password": secrets.prometheus},
-            "static_configs": [{"targets": [f"127.0.0.1:{ctx.ports['prometheus']}"]}],
-        }
-    )
-    config = {
-        "global": {
-            "scrape_interval": SCRAPE_INTERVAL,
-            "scrape_timeout": "1s",
-            "evaluation_interval": SCRAPE_INTERVAL,
-            "external_labels": {"lab_run": ctx.run.id},
-        },
-        "rule_files": [str(ctx.run.config_dir / "rules.yml")],
-        "scrape_configs": jobs,
-    }
-    # 0600: it holds the password of the self-scrape.
-    write_private(ctx.run.config_dir / "prometheus.yml", yaml.safe_dump(config, sort_keys=False))
-    write_web_config(ctx.run.config_dir / "prometheus-web.yml", secrets.prometheus)
-    (ctx.run.config_dir / "rules.yml").write_text(
-        yaml.safe_dump(rules_for(ctx.services), sort_keys=False, allow_unicode=True)
-    )
-
-
-def write_web_config(path: Path, password: str) -> None:
-    """Prometheus' --web.config.file: basic auth for PROMETHEUS_USER, with a bcrypt hash of ``password``."""
-    import bcrypt  # here: only starting a lab needs it
-
-    # Cost 10 (bcrypt's usual minimum): Prometheus checks the hash on every request (it caches a
-    # verified pair), and a lab's clients query every 2 s.
-    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
-    write_private(path, yaml.safe_dump({"basic_auth_users": {PROMETHEUS_USER: hashed}}))
+    pass
 
 
 class PrometheusClient:
@@ -103,13 +21,6 @@ class PrometheusClient:
         # Every lab's Prometheus takes basic auth; None only for stand-ins in tests.
         self.auth = None if password is None else (PROMETHEUS_USER, password)
         self.timeout_s = timeout_s
-
-    @classmethod
-    def of_run(cls, run: Run) -> PrometheusClient:
-        """The client of ``run``'s Prometheus: its port, its password."""
-        from chaoslab.specs.ports import PortPlan
-
-        return cls(f"http://127.0.0.1:{PortPlan(run.info.port_base)['prometheus']}", run.secrets.prometheus)
 
     def _get(self, path: str, **params: str) -> Any:
         response = http(

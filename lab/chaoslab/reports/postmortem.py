@@ -20,7 +20,6 @@ from typing import Any
 
 from chaoslab import __version__
 from chaoslab.atomic import check_writable, make_folder, write_atomically
-from chaoslab.observability.rules import ALERT_RULES
 from chaoslab.reports.document import Block, Bullets, Heading, Image, Paragraph, Table, to_html, to_markdown
 from chaoslab.reports.graphs import Threshold, alerts_graph, moments, signal_graph
 from chaoslab.reports.metrics import RunMetrics, Series, read_metrics
@@ -29,6 +28,8 @@ from chaoslab.reports.team_copy import DRAFT_NAME, TEAM_COPY_NAME, ReportFiles, 
 from chaoslab.reports.timings import Timings, compute_timings, format_duration
 from chaoslab.runs import Run, Timeline
 from chaoslab.scenarios import Scenario, load_scenario
+from chaoslab.specs.catalog import DEFINITIONS
+from chaoslab.specs.catalog.prometheus import alert_rules
 
 # A draft, its page and a few PNG graphs: a report needs about a megabyte.
 MIN_REPORT_BYTES = 2 * 1024 * 1024
@@ -61,9 +62,7 @@ DECLARED = {
     "mitigated": "team declared the impact mitigated (`chaoslab mitigated`)",
     "resolved": "team declared the incident resolved (`chaoslab resolved`)",
 }
-CHAPTER_NAMES = {
-    r["alert"]: r["annotations"]["chapter_name"] for rules in ALERT_RULES.values() for r in rules
-}
+CHAPTER_NAMES = {r["alert"]: r["annotations"]["chapter_name"] for r in alert_rules(DEFINITIONS)}
 EVENT_LINES: dict[str, Callable[[dict[str, Any]], str]] = {
     "lab_starting": lambda e: (
         f"lab starting: scenario {e.get('scenario')}, seed {e.get('seed')}, variant {e.get('variant')}"

@@ -6,7 +6,8 @@ from collections.abc import Iterator, Mapping
 
 from chaoslab.errors import UsageError
 from chaoslab.runs import Run
-from chaoslab.runtimes.core.base import Runtime, ServiceStatus
+from chaoslab.runtimes.core.base import Runtime
+from chaoslab.service_status import ServiceStatus
 
 
 class _Registry(Mapping[str, type[Runtime]]):

@@ -279,8 +279,9 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Scenario:
-        from chaoslab.observability.rules import alert_names
-        from chaoslab.specs.catalog import DEFINITIONS
+        from chaoslab.faults.scrape import ScrapeFault
+        from chaoslab.specs.catalog import DEFINITIONS, OFFSETS
+        from chaoslab.specs.catalog.prometheus import alert_names
 
         if self.fix is None and any(v.fix is None for v in self.variants):
             without = [v.id for v in self.variants if v.fix is None]
@@ -290,8 +291,19 @@ class Scenario(Strict):
             raise ValueError(f"unknown services {unknown}; known: {sorted(DEFINITIONS)}")
         if self.load.target not in self.services:
             raise ValueError(f"load.target {self.load.target!r} is not one of services")
-        if not self.load.path().exists():
-            raise ValueError(f"load.locustfile {self.load.locustfile!r}: no file {self.load.path()}")
+        home = DEFINITIONS.get(self.load.locustfile)
+        if home is None or home.locustfile is None:
+            with_load = sorted(name for name, d in DEFINITIONS.items() if d.locustfile is not None)
+            raise ValueError(
+                f"load.locustfile {self.load.locustfile!r} names no service with a locustfile; those with "
+                f"one: {with_load}"
+            )
+        for step in self.all_steps():
+            port = step.set.get("port") if isinstance(step, ScrapeFault) else None
+            if port is not None and port not in OFFSETS:
+                raise ValueError(
+                    f"scrape set.port {port!r} is not a port of the lab; known: {', '.join(OFFSETS)}"
+                )
         expectations = [
             self.steady_state,
             self.symptoms,
@@ -318,6 +330,15 @@ class Scenario(Strict):
                     f"alert {alert!r} is not defined for these services; known: {sorted(known_alerts)}"
                 )
         return self
+
+    def all_steps(self) -> list[FaultStep]:
+        """Every fault step the scenario names: its variants' faults, the fixes, the mitigations."""
+        fixes = [self.fix, *(v.fix for v in self.variants)]
+        return [
+            *(step for v in self.variants for step in v.faults),
+            *(step for fix in fixes if fix is not None for step in fix.steps),
+            *(step for m in self.mitigations for step in m.steps),
+        ]
 
     def baseline_probes(self) -> list[str]:
         """Probes whose baseline this run must know: the summary's and every relative check's."""

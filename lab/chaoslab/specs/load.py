@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
-
-LOCUSTFILES = Path(__file__).resolve().parents[1] / "load" / "locustfiles"
 
 
 class LoadPlan(BaseModel):
@@ -15,7 +12,7 @@ class LoadPlan(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    locustfile: str = Field(description="name of a file in lab/chaoslab/load/locustfiles, without .py")
+    locustfile: str = Field(description="the service whose home's locustfile.py this load runs (e.g. shop)")
     target: str = Field(description="the service the users talk to")
     users: int = Field(gt=0, le=500)
     spawn_rate: float = Field(gt=0)
@@ -23,10 +20,6 @@ class LoadPlan(BaseModel):
     # end instead, and max_requests is scaled to the session's length (`requests_cap`).
     max_seconds: int = Field(gt=0, le=4 * 3600, description="the load stops by itself after this")
     max_requests: int = Field(default=0, ge=0, description="and after this many requests (0: no cap)")
-
-    def path(self) -> Path:
-        """The locustfile on disk."""
-        return LOCUSTFILES / f"{self.locustfile}.py"
 
     def requests_cap(self, seconds: float) -> int:
         """``max_requests`` scaled to a load of ``seconds`` (the rate over ``max_seconds``), never less."""

@@ -1,45 +1,18 @@
-"""Which port each service and link gets: a fixed offset from the run's port base."""
+"""Which port each service and link gets: a fixed offset (declared in its home) from the run's port base."""
 
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterable, Iterator, Mapping
 
 from chaoslab.errors import EnvironmentProblem
+from chaoslab.specs.catalog import OFFSETS, port_names
 
 DEFAULT_PORT_BASE = 15400
 
-# Offsets from the base. Links (Toxiproxy listeners) sit at 20 and above.
-OFFSETS: dict[str, int] = {
-    "postgres": 0,
-    "redis": 1,
-    "toxiproxy": 2,
-    "prometheus": 3,
-    "shop": 10,
-    "profile": 11,
-    "frontend": 12,
-    "social": 13,
-    # The frontend's metrics listener: its own thread, so a starved request pool stays visible.
-    "frontend-metrics": 14,
-    "checkout": 15,
-    "recommender": 16,
-    "exporter": 17,
-    # The exporter's metrics listener, and the port a misconfigured release puts it on.
-    "exporter-metrics": 18,
-    "exporter-metrics-alt": 19,
-    "shop-postgres": 20,
-    "shop-redis": 21,
-    "profile-postgres": 22,
-    "profile-redis": 23,
-    "frontend-social": 24,
-    "shop-checkout": 25,
-    "shop-recommender": 26,
-    "recommender-redis": 27,
-    "checkout-postgres": 28,
-}
 
-
-class PortPlan:
-    """Ports of one lab, derived from its base."""
+class PortPlan(Mapping[str, int]):
+    """Ports of one lab, derived from its base: ``PortPlan(15400)["shop"]`` is 15410."""
 
     def __init__(self, base: int):
         self.base = base
@@ -47,13 +20,23 @@ class PortPlan:
     def __getitem__(self, name: str) -> int:
         return self.base + OFFSETS[name]
 
+    def __iter__(self) -> Iterator[str]:
+        return iter(OFFSETS)
+
+    def __len__(self) -> int:
+        return len(OFFSETS)
+
     def all(self) -> dict[str, int]:
         return {name: self[name] for name in OFFSETS}
+
+    def of(self, services: Iterable[str]) -> dict[str, int]:
+        """The ports a lab of ``services`` listens on (theirs and their links'), by name."""
+        return {name: self[name] for name in port_names(services)}
 
 
 def port_owner(port: int) -> str:
     """Who listens on ``port``, as "name (pid N)", when we can tell."""
-    import psutil  # only when a port is taken: scenario files import this module for OFFSETS
+    import psutil  # only when a port is taken: the lab imports this module at every start
 
     try:
         for conn in psutil.net_connections(kind="tcp"):

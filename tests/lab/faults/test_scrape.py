@@ -32,7 +32,6 @@ def test_a_scrape_step_says_exactly_one_change() -> None:
     for bad in (
         {"kind": "scrape", "job": "exporter"},
         {"kind": "scrape", "job": "exporter", "remove": True, "restore": True},
-        {"kind": "scrape", "job": "exporter", "set": {"port": "exporter-metric"}},
         {"kind": "scrape", "job": "exporter", "set": {"honor_labels": "true"}},
     ):
         with pytest.raises(ValidationError):

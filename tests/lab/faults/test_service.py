@@ -6,7 +6,8 @@ import pytest
 import requests
 
 from chaoslab.faults.service import ServiceFault
-from chaoslab.runtimes.core.base import Runtime, ServiceAction
+from chaoslab.runtimes.core.base import Runtime
+from chaoslab.service_status import ServiceAction
 from chaoslab.waiting import wait_until
 from tests.lab.conftest import web
 

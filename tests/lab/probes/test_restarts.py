@@ -8,7 +8,7 @@ import pytest
 
 from chaoslab.errors import NotHealthy
 from chaoslab.probes.restarts import RestartsProbe
-from chaoslab.runtimes.core.base import ServiceStatus
+from chaoslab.service_status import ServiceStatus
 
 
 class StatusLab:

@@ -1,34 +1,12 @@
-"""The runtime interface: bring services up, report their state, take them down."""
+"""The runtime interface: bring services up, report their state (chaoslab.service_status), take them down."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Literal
-
-from pydantic import BaseModel
 
 from chaoslab.runs import Run
+from chaoslab.service_status import ServiceAction, ServiceStatus
 from chaoslab.specs.model import ServiceSpec
-
-# What the `service` fault does to a running service: a crash (the restart policy applies),
-# a freeze (the process stays, answers nothing), and the thaw.
-ServiceAction = Literal["kill", "pause", "resume"]
-ServiceState = Literal["starting", "healthy", "unhealthy", "running", "exited", "restarting", "stopped"]
-
-
-class ServiceStatus(BaseModel):
-    """What a runtime knows about one service right now."""
-
-    name: str
-    state: ServiceState
-    pid: int | None = None
-    restarts: int = 0
-    last_exit_code: int | None = None
-    last_exit_reason: str | None = None
-    # When it last exited (epoch seconds): a stable service has not for a while.
-    last_exit_at: float | None = None
-    since: float | None = None
-    role: str = ""
 
 
 class Runtime(ABC):

@@ -23,7 +23,7 @@ from chaoslab.runtimes.docker.containers import image_kind, plan_container
 from chaoslab.runtimes.docker.images import UPSTREAM
 from chaoslab.specs.catalog import DEFINITIONS, LabContext
 from chaoslab.specs.model import ServiceSpec
-from chaoslab.specs.ports import DEFAULT_PORT_BASE, OFFSETS, PortPlan
+from chaoslab.specs.ports import DEFAULT_PORT_BASE, PortPlan
 
 if TYPE_CHECKING:
     # The type only: the CLI loads the scenario, and runtimes sit below scenarios.
@@ -122,7 +122,7 @@ def compose_file(scenario: Scenario, seed: int = 1, port_base: int = DEFAULT_POR
     # The registries' images; the app's is built by compose from the repo, under a stable name.
     images = {**UPSTREAM, "app": "chaoslab/app:compose", "browser": "chaoslab/browser:compose"}
     # Toxiproxy's API stays inside the pod: on the host's loopback every local user could use it.
-    ports = sorted({ctx.ports[n] for n in OFFSETS if n.split("-")[0] in by_name} - {ctx.ports["toxiproxy"]})
+    ports = sorted(set(PortPlan(port_base).of(by_name).values()) - {ctx.ports["toxiproxy"]})
     forward = " ".join(f"socat TCP-LISTEN:{p},bind=$$ip,fork,reuseaddr TCP:127.0.0.1:{p} &" for p in ports)
     services: dict[str, Any] = {
         "pod": {

@@ -23,7 +23,7 @@ from typing import Any
 
 from chaoslab.errors import EnvironmentProblem, NotHealthy
 from chaoslab.runs import Run, Timeline
-from chaoslab.runtimes.core.base import Runtime, ServiceAction, ServiceState, ServiceStatus
+from chaoslab.runtimes.core.base import Runtime
 from chaoslab.runtimes.core.desired import read_desired, spec_hash, start_order, write_desired
 from chaoslab.runtimes.core.detached import DetachedProcess
 from chaoslab.runtimes.core.health import check_health
@@ -47,8 +47,9 @@ from chaoslab.runtimes.docker.engine import (
 )
 from chaoslab.runtimes.docker.images import ImageSet, image_set
 from chaoslab.runtimes.docker.watcher import EXITS_FILE
+from chaoslab.service_status import ServiceAction, ServiceState, ServiceStatus
 from chaoslab.specs.model import ServiceSpec
-from chaoslab.specs.ports import OFFSETS, PortPlan
+from chaoslab.specs.ports import PortPlan
 
 POD = "pod"
 IMAGES_FILE = "images.json"
@@ -107,9 +108,8 @@ class DockerRuntime(Runtime):
     # -- the pod -----------------------------------------------------------------
     def _published_ports(self, specs: list[ServiceSpec]) -> list[int]:
         plan = PortPlan(self.run.info.port_base)
-        names = {s.name for s in specs}
         ports = {p for s in specs for p in s.ports.values()}
-        ports |= {plan[name] for name in OFFSETS if name.split("-")[0] in names}
+        ports |= set(plan.of(s.name for s in specs).values())
         # Toxiproxy's admin API has no login: its socket is the owner's way in (_toxiproxy_socket).
         ports.discard(plan["toxiproxy"])
         return sorted(ports)

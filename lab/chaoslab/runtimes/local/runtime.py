@@ -15,10 +15,11 @@ from chaoslab.atomic import read_json_model
 from chaoslab.errors import NotHealthy
 from chaoslab.runs import Run
 from chaoslab.runs.run import RUN_ID_ENV
-from chaoslab.runtimes.core.base import Runtime, ServiceAction, ServiceStatus
+from chaoslab.runtimes.core.base import Runtime
 from chaoslab.runtimes.core.desired import read_desired, spec_hash, start_order, write_desired
 from chaoslab.runtimes.core.detached import DetachedProcess
 from chaoslab.runtimes.local.supervisor import STATE_FILE
+from chaoslab.service_status import ServiceAction, ServiceStatus
 from chaoslab.specs.model import ServiceSpec
 
 

@@ -1,16 +1,22 @@
-"""What a service definition provides: files it needs before start, and its spec."""
+"""What a service's home declares: its ports, links, scrape job, rules, load, files and process spec.
+
+A service is one home: a module here (`redis.py`), or a folder when it has more than code
+(`shop/`: `__init__.py`, `rules.yml` with its Prometheus rules, `locustfile.py` with its load).
+Its definition subclasses `ServiceDefinition`; one line in `__init__.py` registers it.
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from pathlib import Path
+from typing import ClassVar
 
 from chaoslab.runs import Run
 from chaoslab.runs.session import Session
 from chaoslab.specs.load import LoadPlan
 from chaoslab.specs.model import Link, ServiceSpec
-from chaoslab.specs.ports import PortPlan
 
 
 @dataclass
@@ -18,7 +24,8 @@ class LabContext:
     """Everything a definition may read to describe its service for one run."""
 
     run: Run
-    ports: PortPlan
+    # Name to port, from the run's port base (chaoslab.specs.ports.PortPlan).
+    ports: Mapping[str, int]
     services: list[str]
     seed: int
     product_rows: int = 1_000_000
@@ -56,23 +63,39 @@ def gunicorn_command(app: str, port: int, threads: int, *options: str) -> list[s
     ]  # fmt: skip
 
 
-class ServiceDefinition(Protocol):
-    """One kind of service. ``prepare`` writes config and data; ``spec`` describes the process."""
+@dataclass(frozen=True)
+class ScrapeJob:
+    """How the lab's Prometheus scrapes a service: the name of the port serving /metrics, and
+    settings of this job that differ from the global ones (scrape_interval, scrape_timeout)."""
 
-    name: str
-
-    def prepare(self, ctx: LabContext) -> None: ...
-
-    def spec(self, ctx: LabContext) -> ServiceSpec: ...
-
-    def links(self, ctx: LabContext) -> list[Link]: ...
+    port: str
+    settings: Mapping[str, str] = field(default_factory=dict)
 
 
-class NoPreparation:
-    """Mixin for services that need neither files nor links."""
+class ServiceDefinition:
+    """One kind of service. ``prepare`` writes config and data; ``spec`` describes the process.
+
+    The class attributes are the rest of the service's home:
+    ``ports``: offsets from the run's port base of every listener it brings, its own and those of
+    its links (Toxiproxy listeners, at 20 and above); ``scrape``: its Prometheus job, if it has
+    metrics; ``rules``: its Prometheus rule file; ``locustfile``: the load a scenario can aim at it
+    (`load.locustfile: <service>`).
+    """
+
+    name: ClassVar[str]
+    ports: ClassVar[Mapping[str, int]] = {}
+    scrape: ClassVar[ScrapeJob | None] = None
+    rules: ClassVar[Path | None] = None
+    locustfile: ClassVar[Path | None] = None
 
     def prepare(self, ctx: LabContext) -> None:
+        """Write the files the service needs before it starts (config, data); none by default."""
         return None
 
     def links(self, ctx: LabContext) -> list[Link]:
+        """The Toxiproxy links between this service and what it calls; none by default."""
         return []
+
+    def spec(self, ctx: LabContext) -> ServiceSpec:
+        """The process (or container) that runs the service in this lab."""
+        raise NotImplementedError

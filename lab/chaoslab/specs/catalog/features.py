@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from chaoslab.specs.catalog.base import LabContext, NoPreparation
+from chaoslab.specs.catalog.base import LabContext, ServiceDefinition
 from chaoslab.specs.catalog.recommender import feature_store_url
 from chaoslab.specs.model import ServiceSpec
 
@@ -12,7 +12,7 @@ from chaoslab.specs.model import ServiceSpec
 INTERVAL_S = 5
 
 
-class Features(NoPreparation):
+class Features(ServiceDefinition):
     """Rewrites every user's feature hash (and the popularity sets) every few seconds."""
 
     name = "features"

@@ -6,16 +6,19 @@ import math
 import sys
 
 from chaoslab.errors import UsageError
-from chaoslab.specs.catalog.base import LabContext, NoPreparation
+from chaoslab.specs.catalog.base import LabContext, ServiceDefinition
 from chaoslab.specs.model import ServiceSpec
 
 
-class Locust(NoPreparation):
+class Locust(ServiceDefinition):
     """Started on demand (`load on`), never restarted: a finished load stays finished."""
 
     name = "locust"
 
     def spec(self, ctx: LabContext) -> ServiceSpec:
+        # The registry imports this module: the target's home is looked up when a lab is made.
+        from chaoslab.specs.catalog import locustfile
+
         plan = ctx.load
         if plan is None:
             raise UsageError("This scenario defines no load.", hint="add a `load:` section to scenario.yaml.")
@@ -33,7 +36,7 @@ class Locust(NoPreparation):
                 "-m",
                 "locust",
                 "-f",
-                str(plan.path()),
+                str(locustfile(plan.locustfile)),
                 "--headless",
                 "-H",
                 target,

@@ -19,7 +19,7 @@ from chaoslab.errors import EnvironmentProblem
 from chaoslab.runs.run import cache_home, ensure_traversable, server_user
 from chaoslab.setup import find_binary
 from chaoslab.shipped import SERVICES
-from chaoslab.specs.catalog.base import LabContext, NoPreparation
+from chaoslab.specs.catalog.base import LabContext, ServiceDefinition
 from chaoslab.specs.model import HealthCheck, ServiceSpec
 
 DB_NAME = "shop"
@@ -204,10 +204,11 @@ def _build_template(target: Path, seed: int, rows: int) -> None:
     work.rename(target)
 
 
-class Postgres(NoPreparation):
+class Postgres(ServiceDefinition):
     """The lab's database: the shop's and the profile service's tables."""
 
     name = "postgres"
+    ports = {"postgres": 0}
 
     def prepare(self, ctx: LabContext) -> None:
         template = ensure_template(ctx.seed, ctx.product_rows)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from chaoslab.runs.secrets import write_private
 from chaoslab.setup import find_binary
-from chaoslab.specs.catalog.base import LabContext
-from chaoslab.specs.model import HealthCheck, Link, ServiceSpec
+from chaoslab.specs.catalog.base import LabContext, ServiceDefinition
+from chaoslab.specs.model import HealthCheck, ServiceSpec
 
 
 def redis_url(port: int, password: str | None = None, *, host: str = "127.0.0.1") -> str:
@@ -14,17 +14,15 @@ def redis_url(port: int, password: str | None = None, *, host: str = "127.0.0.1"
     return f"redis://{login}{host}:{port}/0"
 
 
-class Redis:
+class Redis(ServiceDefinition):
     """Cache and small state for the app services."""
 
     name = "redis"
+    ports = {"redis": 1}
 
     def prepare(self, ctx: LabContext) -> None:
         # The password lives in a 0600 file, not on the command line, where `ps` would show it.
         write_private(ctx.run.config_dir / "redis.conf", f"requirepass {ctx.run.secrets.redis}\n")
-
-    def links(self, ctx: LabContext) -> list[Link]:
-        return []
 
     def spec(self, ctx: LabContext) -> ServiceSpec:
         port = ctx.ports["redis"]

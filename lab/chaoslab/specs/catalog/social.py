@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from chaoslab.specs.catalog.base import LabContext, NoPreparation, gunicorn_command
+from chaoslab.specs.catalog.base import LabContext, ServiceDefinition, gunicorn_command
 from chaoslab.specs.model import HealthCheck, ServiceSpec
 
 
-class Social(NoPreparation):
+class Social(ServiceDefinition):
     """Somebody else's service: the lab reaches its API only through the `frontend-social` link."""
 
     name = "social"
+    ports = {"social": 13}
 
     def spec(self, ctx: LabContext) -> ServiceSpec:
         port = ctx.ports["social"]

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 
 from chaoslab.setup import find_binary
-from chaoslab.specs.catalog.base import LabContext, NoPreparation
+from chaoslab.specs.catalog.base import LabContext, ScrapeJob, ServiceDefinition
 from chaoslab.specs.model import HealthCheck, ServiceSpec
 
 
-class Toxiproxy(NoPreparation):
+class Toxiproxy(ServiceDefinition):
     """The real toxiproxy-server, with the lab's links created from a config file at start."""
 
     name = "toxiproxy"
+    ports = {"toxiproxy": 2}
+    scrape = ScrapeJob("toxiproxy")
 
     def prepare(self, ctx: LabContext) -> None:
         proxies = [link.toxiproxy_config() for link in ctx.links]

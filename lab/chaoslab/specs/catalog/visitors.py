@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 import sys
 
-from chaoslab.specs.catalog.base import LabContext, NoPreparation
+from chaoslab.specs.catalog.base import LabContext, ServiceDefinition
 from chaoslab.specs.model import ServiceSpec
 
 
-class Visitors(NoPreparation):
+class Visitors(ServiceDefinition):
     """One Chromium visiting the page in a loop: the page's JavaScript runs, and fails, for real."""
 
     name = "visitors"

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from chaoslab.specs.catalog.base import LabContext, NoPreparation, gunicorn_command
+from pathlib import Path
+
+from chaoslab.specs.catalog.base import LabContext, ScrapeJob, ServiceDefinition, gunicorn_command
 from chaoslab.specs.model import HealthCheck, ServiceSpec
+
+# This service's home: its rules and its load live beside this file.
+HOME = Path(__file__).resolve().parent
 
 GUNICORN_THREADS = 8
 
 
-class Exporter(NoPreparation):
+class Exporter(ServiceDefinition):
     """Jobs API on `exporter`; Prometheus metrics on `exporter-metrics` (Go's promhttp on :2112)."""
 
     name = "exporter"
+    # Its metrics listener, and the port a misconfigured release puts it on.
+    ports = {"exporter": 17, "exporter-metrics": 18, "exporter-metrics-alt": 19}
+    # Its /metrics takes ~1.5 s to render (its queue gauge asks a broker), and its dashboard is
+    # judged in scrape intervals.
+    scrape = ScrapeJob("exporter-metrics", {"scrape_interval": "5s", "scrape_timeout": "4s"})
+    locustfile = HOME / "locustfile.py"
 
     def spec(self, ctx: LabContext) -> ServiceSpec:
         port = ctx.ports["exporter"]

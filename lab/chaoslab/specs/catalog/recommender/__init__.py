@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from chaoslab.shipped import service_module
-from chaoslab.specs.catalog.base import LabContext, gunicorn_command
+from chaoslab.specs.catalog.base import LabContext, ScrapeJob, ServiceDefinition, gunicorn_command
 from chaoslab.specs.catalog.redis import redis_url
 from chaoslab.specs.model import HealthCheck, Link, ServiceSpec
+
+# This service's home: its rules and its load live beside this file.
+HOME = Path(__file__).resolve().parent
 
 # One worker so /metrics sees every request (and the model is trained once).
 GUNICORN_THREADS = 8
@@ -19,10 +23,14 @@ def feature_store_url(ctx: LabContext) -> str:
     return redis_url(ctx.ports["recommender-redis"], ctx.run.secrets.redis)
 
 
-class Recommender:
+class Recommender(ServiceDefinition):
     """Top-k recommendations per user; popular items when it has no features for the user."""
 
     name = "recommender"
+    ports = {"recommender": 16, "recommender-redis": 27}
+    scrape = ScrapeJob("recommender")
+    rules = HOME / "rules.yml"
+    locustfile = HOME / "locustfile.py"
 
     def prepare(self, ctx: LabContext) -> None:
         # The catalogue team's exports, as deployed artifacts: the model was trained on v1.

@@ -13,8 +13,8 @@ from typing import ClassVar
 
 from locust import HttpUser, between, task
 
-# Imported for its listener: the load quits by itself after CHAOSLAB_MAX_REQUESTS requests.
-from chaoslab.load.locustfiles.shop import stop_after_max_requests, stop_at_session_end  # noqa: F401
+# Imported for its listeners: the load ends by itself (its request cap, the session's end).
+from chaoslab.load import bounds  # noqa: F401
 
 SEED = int(os.environ.get("CHAOSLAB_SEED", "1"))
 POSTS = 12

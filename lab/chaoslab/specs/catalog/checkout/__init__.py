@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from chaoslab.specs.catalog.base import LabContext, gunicorn_command
+from pathlib import Path
+
+from chaoslab.specs.catalog.base import LabContext, ScrapeJob, ServiceDefinition, gunicorn_command
 from chaoslab.specs.catalog.postgres import dsn
 from chaoslab.specs.model import HealthCheck, Link, LivenessCheck, ServiceSpec
+
+# This service's home: its rules and its load live beside this file.
+HOME = Path(__file__).resolve().parent
 
 # Few threads, as a small container would run: under load a request (and the liveness
 # probe) may wait for one, which is what a too-strict liveness probe trips over.
@@ -13,13 +18,14 @@ GUNICORN_THREADS = 1
 MEMORY_LIMIT_MB = 140
 
 
-class Checkout:
+class Checkout(ServiceDefinition):
     """Cart to order in one transaction, idempotent per request key; the shop calls it."""
 
     name = "checkout"
-
-    def prepare(self, ctx: LabContext) -> None:
-        return None
+    ports = {"checkout": 15, "checkout-postgres": 28}
+    scrape = ScrapeJob("checkout")
+    rules = HOME / "rules.yml"
+    locustfile = HOME / "locustfile.py"
 
     def links(self, ctx: LabContext) -> list[Link]:
         return [

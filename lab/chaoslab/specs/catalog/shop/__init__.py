@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-from chaoslab.specs.catalog.base import LabContext, gunicorn_command
+from pathlib import Path
+
+from chaoslab.specs.catalog.base import LabContext, ScrapeJob, ServiceDefinition, gunicorn_command
 from chaoslab.specs.catalog.postgres import dsn
 from chaoslab.specs.catalog.redis import redis_url
 from chaoslab.specs.model import HealthCheck, Link, ServiceSpec
+
+# This service's home: its rules and its load live beside this file.
+HOME = Path(__file__).resolve().parent
 
 # One worker so /metrics sees every request; more threads than any scenario has users,
 # against a pool of 10 connections, is the mismatch the db-pool-exhaustion incident feeds on.
 GUNICORN_THREADS = 48
 
 
-class Shop:
+class Shop(ServiceDefinition):
     """Products, cart and checkout, with the "browse by category" feature behind a flag."""
 
     name = "shop"
-
-    def prepare(self, ctx: LabContext) -> None:
-        return None
+    ports = {"shop": 10, "shop-postgres": 20, "shop-redis": 21, "shop-checkout": 25, "shop-recommender": 26}
+    scrape = ScrapeJob("shop")
+    rules = HOME / "rules.yml"
+    locustfile = HOME / "locustfile.py"
 
     def links(self, ctx: LabContext) -> list[Link]:
         return [

@@ -7,8 +7,8 @@ import secrets
 
 from locust import HttpUser, between, constant, task
 
-# Imported for its side effect too: it registers the CHAOSLAB_MAX_REQUESTS cap on this run.
-from chaoslab.load.locustfiles.shop import stop_after_max_requests, stop_at_session_end  # noqa: F401
+# Imported for its listeners: the load ends by itself (its request cap, the session's end).
+from chaoslab.load import bounds  # noqa: F401
 
 SEED = int(os.environ.get("CHAOSLAB_SEED", "1"))
 PRODUCT_ROWS = int(os.environ.get("CHAOSLAB_PRODUCT_ROWS", "1000000"))

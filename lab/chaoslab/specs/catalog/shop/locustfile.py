@@ -3,19 +3,14 @@
 import itertools
 import os
 import random
-import time
 
-import gevent
-from locust import HttpUser, between, events, task
-from locust.env import Environment
+from locust import HttpUser, between, task
 
+from chaoslab.load import bounds  # noqa: F401  (its listeners end the load by itself)
 from services.shop.catalog import category_names
 
 SEED = int(os.environ.get("CHAOSLAB_SEED", "1"))
 PRODUCT_ROWS = int(os.environ.get("CHAOSLAB_PRODUCT_ROWS", "1000000"))
-MAX_REQUESTS = int(os.environ.get("CHAOSLAB_MAX_REQUESTS", "0"))
-# The end of the lab's session, epoch seconds (0: none): the load ends with the lab.
-LOAD_UNTIL = float(os.environ.get("CHAOSLAB_LOAD_UNTIL", "0"))
 CATEGORIES = category_names()
 
 
@@ -76,32 +71,3 @@ class ShopUser(HttpUser):
         ) as response:
             if response.status_code == 409:  # empty cart: a normal answer, not a failure
                 response.success()
-
-
-@events.init.add_listener
-def stop_after_max_requests(environment: Environment, **_) -> None:
-    """With CHAOSLAB_MAX_REQUESTS > 0, quit the run once that many requests completed."""
-    if MAX_REQUESTS <= 0:
-        return
-    completed = itertools.count(1)
-
-    def count_request(**_) -> None:
-        # Not from this user's greenlet: quit() kills every user, this one included.
-        if next(completed) == MAX_REQUESTS and environment.runner is not None:
-            gevent.spawn(environment.runner.quit)
-
-    environment.events.request.add_listener(count_request)
-
-
-@events.init.add_listener
-def stop_at_session_end(environment: Environment, **_) -> None:
-    """With CHAOSLAB_LOAD_UNTIL, quit the run at that moment (every locustfile imports this module)."""
-    if LOAD_UNTIL <= 0:
-        return
-
-    def quit_at_the_end() -> None:
-        gevent.sleep(max(0.0, LOAD_UNTIL - time.time()))
-        if environment.runner is not None:
-            environment.runner.quit()
-
-    gevent.spawn(quit_at_the_end)

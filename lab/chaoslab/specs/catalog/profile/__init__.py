@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-from chaoslab.specs.catalog.base import LabContext, gunicorn_command
+from pathlib import Path
+
+from chaoslab.specs.catalog.base import LabContext, ScrapeJob, ServiceDefinition, gunicorn_command
 from chaoslab.specs.catalog.postgres import dsn
 from chaoslab.specs.catalog.redis import redis_url
 from chaoslab.specs.model import HealthCheck, Link, ServiceSpec
+
+# This service's home: its rules and its load live beside this file.
+HOME = Path(__file__).resolve().parent
 
 # One worker so /metrics sees every request; threads so that reads and updates of the same
 # profile really run at the same time, as they do behind a load balancer.
 GUNICORN_THREADS = 16
 
 
-class Profile:
+class Profile(ServiceDefinition):
     """Profiles read cache-aside from Redis and updated in PostgreSQL."""
 
     name = "profile"
-
-    def prepare(self, ctx: LabContext) -> None:
-        return None
+    ports = {"profile": 11, "profile-postgres": 22, "profile-redis": 23}
+    scrape = ScrapeJob("profile")
+    rules = HOME / "rules.yml"
+    locustfile = HOME / "locustfile.py"
 
     def links(self, ctx: LabContext) -> list[Link]:
         return [

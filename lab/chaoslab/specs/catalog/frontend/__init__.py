@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-from chaoslab.specs.catalog.base import LabContext, gunicorn_command
+from pathlib import Path
+
+from chaoslab.specs.catalog.base import LabContext, ScrapeJob, ServiceDefinition, gunicorn_command
 from chaoslab.specs.model import HealthCheck, Link, ServiceSpec
+
+# This service's home: its rules and its load live beside this file.
+HOME = Path(__file__).resolve().parent
 
 # One worker with four request threads: four hung calls to the third party and nobody else
 # is served, which is the starvation the third-party-hang incident shows.
 WORKER_THREADS = 4
 
 
-class Frontend:
+class Frontend(ServiceDefinition):
     """Log in, feed, Like (its own) and Share (socialshare, with the shipped code's missing timeout)."""
 
     name = "frontend"
-
-    def prepare(self, ctx: LabContext) -> None:
-        return None
+    # frontend-metrics: its own listener thread, so a starved request pool stays visible.
+    ports = {"frontend": 12, "frontend-metrics": 14, "frontend-social": 24}
+    scrape = ScrapeJob("frontend-metrics")
+    rules = HOME / "rules.yml"
+    locustfile = HOME / "locustfile.py"
 
     def links(self, ctx: LabContext) -> list[Link]:
         return [

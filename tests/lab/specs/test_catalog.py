@@ -1,0 +1,105 @@
+"""Every service home holds together: ports, scrape job, rules (through promtool) and load."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+
+import pytest
+
+from chaoslab.scenarios import list_scenarios
+from chaoslab.setup import find_binary
+from chaoslab.specs.catalog import DEFINITIONS, OFFSETS, ServiceDefinition, _offsets, locustfile
+from chaoslab.specs.catalog.prometheus import alert_names, rules_for
+from chaoslab.specs.ports import PortPlan
+
+HOMES_WITH_RULES = [d for d in DEFINITIONS.values() if d.rules is not None]
+HOMES_WITH_LOAD = [d for d in DEFINITIONS.values() if d.locustfile is not None]
+
+
+def test_every_port_has_one_home_and_fits_the_block() -> None:
+    owners = [name for d in DEFINITIONS.values() for name in d.ports]
+    assert len(owners) == len(set(owners)) == len(OFFSETS)
+    assert len(set(OFFSETS.values())) == len(OFFSETS)
+    # `--port-base` promises the lab N..N+30 (docs/environment.md).
+    assert max(OFFSETS.values()) <= 30
+    assert PortPlan(15400)["shop"] == 15410
+
+
+def test_two_homes_claiming_one_offset_are_refused() -> None:
+    class First(ServiceDefinition):
+        name = "first"
+        ports = {"first": 40}
+
+    class Second(ServiceDefinition):
+        name = "second"
+        ports = {"second": 40}
+
+    with pytest.raises(RuntimeError, match="second's port 'second' \\(offset 40\\) clashes with 'first'"):
+        _offsets([First(), Second()])
+
+
+def test_a_lab_listens_on_its_services_ports_and_their_links_only() -> None:
+    ports = PortPlan(15400).of(["postgres", "shop"])
+    assert set(ports) == {
+        "postgres",
+        "shop",
+        "shop-postgres",
+        "shop-redis",
+        "shop-checkout",
+        "shop-recommender",
+    }
+
+
+@pytest.mark.parametrize("home", HOMES_WITH_RULES, ids=lambda d: d.name)
+def test_rules_are_a_rule_file_promtool_accepts(home: ServiceDefinition) -> None:
+    assert home.rules is not None
+    done = subprocess.run(
+        [find_binary("promtool"), "check", "rules", str(home.rules)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "SUCCESS" in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("home", HOMES_WITH_RULES, ids=lambda d: d.name)
+def test_every_alert_carries_the_chapter_name_and_a_severity(home: ServiceDefinition) -> None:
+    alerts = [r for g in rules_for([home.name])["groups"] for r in g["rules"] if "alert" in r]
+    for alert in alerts:
+        assert alert["annotations"]["chapter_name"], alert["alert"]
+        assert alert["labels"]["severity"] in {"page", "warning"}, alert["alert"]
+        assert alert["labels"]["service"] == home.name, alert["alert"]
+
+
+def test_the_chapter_s_alert_names_come_from_the_shop_s_home() -> None:
+    assert alert_names(["postgres", "shop"]) == [
+        "APIServiceP99Latency",
+        "DatabaseConnectionPoolUsage",
+        "HTTP5xxErrorRate",
+    ]
+
+
+@pytest.mark.parametrize("home", HOMES_WITH_LOAD, ids=lambda d: d.name)
+def test_every_locustfile_ends_its_load_by_itself(home: ServiceDefinition) -> None:
+    assert home.locustfile is not None
+    tree = ast.parse(home.locustfile.read_text())
+    imported = {
+        f"{node.module}.{alias.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert "chaoslab.load.bounds" in imported, "import chaoslab.load.bounds: it ends the load by itself"
+
+
+def test_every_scenario_s_load_is_in_a_home() -> None:
+    for scenario in list_scenarios():
+        assert locustfile(scenario.load.locustfile).is_file(), scenario.id
+
+
+def test_scrape_jobs_name_ports_of_their_own_home() -> None:
+    for home in DEFINITIONS.values():
+        if home.scrape is not None:
+            assert home.scrape.port in home.ports, home.name
