@@ -102,7 +102,7 @@ class LiveLab:
             found["CHAOSLAB_REDIS_URL"] = self.redis_url
             found["REDISCLI_AUTH"] = self.secrets.redis
         for app in self.scenario.services:
-            if app in OFFSETS and app not in ("postgres", "redis", "toxiproxy", "prometheus"):
+            if app in DEFINITIONS and DEFINITIONS[app].web is not None:
                 found[f"CHAOSLAB_{app.upper()}_URL"] = self.service_url(app)
             if f"{app}-metrics" in OFFSETS:
                 # Where the service is meant to serve its metrics (its own listener).

@@ -15,21 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from chaoslab.runs.run import Run
-from chaoslab.specs.catalog import OFFSETS
+from chaoslab.specs.catalog import DEFINITIONS, OFFSETS
 from chaoslab.specs.ports import PortPlan
-
-# Services that are not web applications: reached with psql / redis-cli / `chaoslab env`.
-NOT_WEB = {"postgres", "redis", "toxiproxy", "prometheus"}
-
-ROLES = {
-    "frontend": "the web page users open (Chromium shows what they see)",
-    "shop": "the shop's HTTP API (/products, /cart/<user>, /healthz)",
-    "profile": "the profile service's HTTP API (/profiles/<user>)",
-    "social": "the third-party social API the frontend calls",
-    "checkout": "the checkout service's HTTP API",
-    "recommender": "the recommender's HTTP API (/recommendations/<user>)",
-    "exporter": "the exporter service",
-}
 
 
 @dataclass(frozen=True)
@@ -77,9 +64,8 @@ def lab_places(run: Run, services: Iterable[str], *, running: bool = True) -> li
                 Place("targets", f"{prometheus}/targets", "Prometheus: scrape targets and their last error"),
             ]
         for service in services:
-            if service in OFFSETS and service not in NOT_WEB:
-                url = f"http://127.0.0.1:{ports[service]}"
-                found.append(Place(service, url, ROLES.get(service, f"the {service} service"), main=True))
+            if (web := DEFINITIONS[service].web) is not None:
+                found.append(Place(service, f"http://127.0.0.1:{ports[service]}", web, main=True))
             if f"{service}-metrics" in OFFSETS:
                 url = f"http://127.0.0.1:{ports[f'{service}-metrics']}/metrics"
                 found.append(Place(f"{service}-metrics", url, f"where {service} serves its metrics"))

@@ -79,7 +79,8 @@ class ServiceDefinition:
     ``ports``: offsets from the run's port base of every listener it brings, its own and those of
     its links (Toxiproxy listeners, at 20 and above); ``scrape``: its Prometheus job, if it has
     metrics; ``rules``: its Prometheus rule file; ``locustfile``: the load a scenario can aim at it
-    (`load.locustfile: <service>`).
+    (`load.locustfile: <service>`); ``web``: what a person finds at its own HTTP port, the one
+    named as the service (`chaoslab open`, `chaoslab env`), None for what is no web service.
     """
 
     name: ClassVar[str]
@@ -87,6 +88,7 @@ class ServiceDefinition:
     scrape: ClassVar[ScrapeJob | None] = None
     rules: ClassVar[Path | None] = None
     locustfile: ClassVar[Path | None] = None
+    web: ClassVar[str | None] = None
 
     def prepare(self, ctx: LabContext) -> None:
         """Write the files the service needs before it starts (config, data); none by default."""

@@ -10,6 +10,7 @@ class Social(ServiceDefinition):
     """Somebody else's service: the lab reaches its API only through the `frontend-social` link."""
 
     name = "social"
+    web = "the third-party social API the frontend calls"
     ports = {"social": 13}
 
     def spec(self, ctx: LabContext) -> ServiceSpec:

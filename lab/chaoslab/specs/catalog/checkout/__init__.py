@@ -22,6 +22,7 @@ class Checkout(ServiceDefinition):
     """Cart to order in one transaction, idempotent per request key; the shop calls it."""
 
     name = "checkout"
+    web = "the checkout service's HTTP API"
     ports = {"checkout": 15, "checkout-postgres": 28}
     scrape = ScrapeJob("checkout")
     rules = HOME / "rules.yml"

@@ -17,6 +17,7 @@ class Exporter(ServiceDefinition):
     """Jobs API on `exporter`; Prometheus metrics on `exporter-metrics` (Go's promhttp on :2112)."""
 
     name = "exporter"
+    web = "the exporter service"
     # Its metrics listener, and the port a misconfigured release puts it on.
     ports = {"exporter": 17, "exporter-metrics": 18, "exporter-metrics-alt": 19}
     # Its /metrics takes ~1.5 s to render (its queue gauge asks a broker), and its dashboard is

@@ -19,6 +19,7 @@ class Frontend(ServiceDefinition):
     """Log in, feed, Like (its own) and Share (socialshare, with the shipped code's missing timeout)."""
 
     name = "frontend"
+    web = "the web page users open (Chromium shows what they see)"
     # frontend-metrics: its own listener thread, so a starved request pool stays visible.
     ports = {"frontend": 12, "frontend-metrics": 14, "frontend-social": 24}
     scrape = ScrapeJob("frontend-metrics")

@@ -21,6 +21,7 @@ class Profile(ServiceDefinition):
     """Profiles read cache-aside from Redis and updated in PostgreSQL."""
 
     name = "profile"
+    web = "the profile service's HTTP API (/profiles/<user>)"
     ports = {"profile": 11, "profile-postgres": 22, "profile-redis": 23}
     scrape = ScrapeJob("profile")
     rules = HOME / "rules.yml"

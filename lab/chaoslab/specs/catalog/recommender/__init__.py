@@ -27,6 +27,7 @@ class Recommender(ServiceDefinition):
     """Top-k recommendations per user; popular items when it has no features for the user."""
 
     name = "recommender"
+    web = "the recommender's HTTP API (/recommendations/<user>)"
     ports = {"recommender": 16, "recommender-redis": 27}
     scrape = ScrapeJob("recommender")
     rules = HOME / "rules.yml"

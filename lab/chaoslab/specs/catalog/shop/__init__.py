@@ -21,6 +21,7 @@ class Shop(ServiceDefinition):
     """Products, cart and checkout, with the "browse by category" feature behind a flag."""
 
     name = "shop"
+    web = "the shop's HTTP API (/products, /cart/<user>, /healthz)"
     ports = {"shop": 10, "shop-postgres": 20, "shop-redis": 21, "shop-checkout": 25, "shop-recommender": 26}
     scrape = ScrapeJob("shop")
     rules = HOME / "rules.yml"
