@@ -181,7 +181,7 @@ def main() -> None:
         "--ci-cache", type=Path, default=Path("/var/cache/chaoslab"), help="Its cache home (read only)."
     )
     args = parser.parse_args()
-    from chaoslab.runs.run import cache_home
+    from chaoslab.homes import cache_home
 
     with private_home():
         session = measure_session(args.scenario, args.minutes, args.port_base)

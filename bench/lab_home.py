@@ -13,7 +13,7 @@ from pathlib import Path
 @contextmanager
 def private_home() -> Iterator[Path]:
     """Point CHAOSLAB_HOME at a fresh folder for the bench; the template cache stays shared."""
-    from chaoslab.runs.run import cache_home
+    from chaoslab.homes import cache_home
 
     os.environ.setdefault("CHAOSLAB_CACHE", str(cache_home()))
     home = Path(tempfile.mkdtemp(prefix="chaoslab-bench-", dir="/var/tmp"))

@@ -16,10 +16,10 @@ from pathlib import Path
 from lab_home import private_home
 
 from chaoslab.errors import LabError
+from chaoslab.homes import state_home
 from chaoslab.load.busy import check_busy_cores
 from chaoslab.repeat import RepeatReport, RunRecord, repeat_scenario, select_seeds
 from chaoslab.reports.summary import format_value
-from chaoslab.runs.run import state_home
 from chaoslab.scenarios import list_scenarios, load_scenario
 
 

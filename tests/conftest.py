@@ -73,7 +73,7 @@ def machine_share(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture(scope="session", autouse=True)
 def lab_home() -> Iterator[Path]:
     """A state home for this test session; database templates stay in the shared cache."""
-    from chaoslab.runs.run import cache_home
+    from chaoslab.homes import cache_home
 
     os.environ.setdefault("CHAOSLAB_CACHE", str(cache_home()))
     # /var/tmp, not pytest's 0700 tmp: the unprivileged PostgreSQL user must reach it.

@@ -13,12 +13,13 @@ from chaoslab.atomic import check_writable
 from chaoslab.disk.budget import budget_bytes, make_room
 from chaoslab.errors import EnvironmentProblem, LabError, UsageError
 from chaoslab.faults import FaultStep
+from chaoslab.homes import state_home
 from chaoslab.live import LiveLab
 from chaoslab.probes import Value
 from chaoslab.releases import create_working_copy
 from chaoslab.reports.metrics import try_export
 from chaoslab.runs import Run, Timeline, current_run, require_current_run
-from chaoslab.runs.run import clear_current, mark_current, state_home
+from chaoslab.runs.run import clear_current, mark_current
 from chaoslab.runs.session import (
     DEFAULT_SESSION,
     Session,

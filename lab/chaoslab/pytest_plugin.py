@@ -94,8 +94,8 @@ def chaoslab_lab(
     and measures its baseline (``lab.baseline``); with ``fault`` the fault goes in, as
     `chaoslab start` does. One lab per test: a lab lives in a state home, and the test gets one.
     """
+    from chaoslab.homes import cache_home
     from chaoslab.lifecycle import start_incident, start_lab, stop_lab
-    from chaoslab.runs.run import cache_home
     from chaoslab.scenarios import load_scenario
     from chaoslab.testing import LabUnderTest
 

@@ -60,7 +60,7 @@ def catalog() -> list[dict[str, Any]]:
     if "chaoslab.scenarios.catalog" in sys.modules:
         return _entries()  # the schema is built already: validating is cheap
     from chaoslab.atomic import write_atomically
-    from chaoslab.runs.run import cache_home
+    from chaoslab.homes import cache_home
 
     key = _key(scenarios_dir())
     path = cache_home() / "catalog.json"

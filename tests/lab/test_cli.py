@@ -73,7 +73,7 @@ def test_missing_binary_names_it_and_the_install_command(tmp_path: Path) -> None
 @pytest.mark.integration
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupting_a_run_takes_its_lab_down(port_base: int, sig: signal.Signals) -> None:
-    from chaoslab.runs.run import state_home
+    from chaoslab.homes import state_home
     from chaoslab.runtimes.local.runtime import processes_of_run
     from chaoslab.waiting import wait_until
 

@@ -72,7 +72,7 @@ def main() -> None:
     except OSError as exc:
         # A disk that filled up or went read-only under any write: the user's to fix, not a bug.
         from chaoslab.atomic import disk_problem
-        from chaoslab.runs.run import state_home
+        from chaoslab.homes import state_home
 
         where = Path(exc.filename).parent if isinstance(exc.filename, str) else state_home()
         if (problem := disk_problem(exc, where)) is None:
@@ -90,7 +90,7 @@ def _internal_error(exc: Exception) -> int:
     import time
     import traceback
 
-    from chaoslab.runs.run import state_home
+    from chaoslab.homes import state_home
 
     if os.environ.get(DEBUG_ENV) == "1":
         traceback.print_exc()

@@ -25,7 +25,7 @@ def disk(as_json: Json = False) -> None:
     from chaoslab.disk.prune import DEFAULT_KEEP, DEFAULT_OLDER_THAN, parse_older_than, plan_prune
     from chaoslab.disk.sizes import human
     from chaoslab.disk.usage import DESCRIPTIONS, measure
-    from chaoslab.runs.run import cache_home, state_home
+    from chaoslab.homes import cache_home, state_home
     from chaoslab.runtimes.core.log_rotation import log_cap_bytes
     from chaoslab.shipped import service_module
 
@@ -94,7 +94,7 @@ def prune(
     """Remove old runs, unused database templates and our old or dangling images; never a lab that is up."""
     from chaoslab.disk.prune import apply_prune, parse_keep, parse_older_than, plan_prune
     from chaoslab.disk.sizes import human
-    from chaoslab.runs.run import cache_home, state_home
+    from chaoslab.homes import cache_home, state_home
 
     older_than_s, keep_n = parse_older_than(older_than), parse_keep(keep)
     plan = plan_prune(state_home(), cache_home(), older_than_s=older_than_s, keep=keep_n)

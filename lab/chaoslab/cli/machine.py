@@ -104,8 +104,8 @@ def images_list() -> None:
 def doctor() -> None:
     """Check this machine: binaries, state folder, a lab left running."""
     from chaoslab import lifecycle
+    from chaoslab.homes import state_home
     from chaoslab.runs import current_run
-    from chaoslab.runs.run import state_home
     from chaoslab.runtimes.local.network import private_network_problem
 
     problems = lifecycle.environment_check()

@@ -72,9 +72,9 @@ def report(
 @app.command(rich_help_panel=PANEL)
 def runs(as_json: Json = False) -> None:
     """Past runs of this state home: scenario, seed, variant, verdict, time to detect and to resolve."""
+    from chaoslab.homes import state_home
     from chaoslab.reports.history import past_runs
     from chaoslab.reports.timings import format_duration
-    from chaoslab.runs.run import state_home
 
     found = past_runs()
     if as_json:

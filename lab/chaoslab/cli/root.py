@@ -159,8 +159,8 @@ Note = Annotated[str | None, typer.Argument(help="What you saw or did, in a few 
 
 def last_run() -> Run:
     """The run of this state home that changed last (`logs`, `traces`, `open` with no lab up)."""
+    from chaoslab.homes import state_home
     from chaoslab.runs import Run
-    from chaoslab.runs.run import state_home
 
     runs = sorted((state_home() / "runs").glob("*/run.json"), key=lambda p: p.stat().st_mtime)
     if not runs:

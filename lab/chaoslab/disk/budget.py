@@ -110,7 +110,7 @@ def make_room(echo: Echo = print) -> BudgetCheck:
     Under the templates' lock held exclusively; the template the lab has just copied or built
     was used this minute, so it stays (``RECENT_USE_S``).
     """
-    from chaoslab.runs.run import cache_home, state_home
+    from chaoslab.homes import cache_home, state_home
 
     home, cache = state_home(), cache_home()
     with template_lock(templates_root(cache)):

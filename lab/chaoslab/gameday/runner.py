@@ -33,6 +33,7 @@ from chaoslab.gameday.state import (
     RoundState,
     gamedays_dir,
 )
+from chaoslab.homes import cache_home
 from chaoslab.lifecycle import (
     default_port_base,
     inject,
@@ -46,7 +47,7 @@ from chaoslab.live import LiveLab
 from chaoslab.reports.postmortem import write_postmortem
 from chaoslab.reports.timings import compute_timings
 from chaoslab.runs import Timeline
-from chaoslab.runs.run import cache_home, ensure_traversable
+from chaoslab.runs.run import ensure_traversable
 from chaoslab.scenarios import Scenario, load_scenario
 
 Echo = Callable[[str], None]

@@ -20,8 +20,8 @@ from pydantic import BaseModel
 from chaoslab.atomic import read_json_model, write_atomically
 from chaoslab.errors import UsageError
 from chaoslab.gameday.plan import Plan, RoundPlan
+from chaoslab.homes import state_home
 from chaoslab.runs import Run
-from chaoslab.runs.run import state_home
 
 # Each team and overlapping incident gets its own block of ports; a lab uses base…base+30.
 PORT_STRIDE = 40

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from chaoslab.atomic import write_atomically
+from chaoslab.homes import state_home
 from chaoslab.repeat.records import RunRecord, as_json_data
 from chaoslab.repeat.spread import VariantAggregate
-from chaoslab.runs.run import state_home
 from chaoslab.scenarios import Scenario
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chaoslab.errors import UsageError
+from chaoslab.homes import state_home
 from chaoslab.reports.timings import compute_timings
-from chaoslab.runs.run import Run, current_run, state_home
+from chaoslab.runs.run import Run, current_run
 from chaoslab.runs.timeline import Timeline
 
 # The verdicts, in the order they are decided.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 from chaoslab.errors import LabError, UsageError
-from chaoslab.runs.run import Run, current_run, state_home
+from chaoslab.homes import state_home
+from chaoslab.runs.run import Run, current_run
 from chaoslab.runs.session import format_length
 from chaoslab.runs.timeline import Timeline
 

@@ -23,6 +23,7 @@ from chaoslab.atomic import (
     write_atomically,
 )
 from chaoslab.errors import EnvironmentProblem, UsageError
+from chaoslab.homes import state_home
 from chaoslab.runs.secrets import RunSecrets, ensure_secrets, read_secrets
 from chaoslab.runs.state import RunState
 from chaoslab.shipped import IMPORT_ROOT
@@ -30,34 +31,6 @@ from chaoslab.shipped import IMPORT_ROOT
 RUN_ID_ENV = "CHAOSLAB_RUN_ID"
 # What `Run.create` names runs (stamp, scenario id, 4 hex digits): a run id is never a path.
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
-
-
-def state_home() -> Path:
-    """Where chaoslab keeps runs and caches: $CHAOSLAB_HOME, else a per-user default.
-
-    As root the default is /var/lib/chaoslab, because PostgreSQL runs as an
-    unprivileged user that must be able to reach its data directory, and /root
-    is not traversable by other users.
-    """
-    if env := os.environ.get("CHAOSLAB_HOME"):
-        return Path(env).resolve()
-    if os.geteuid() == 0:
-        return Path("/var/lib/chaoslab")
-    xdg = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(xdg) / "chaoslab"
-
-
-def cache_home() -> Path:
-    """Where built artefacts (database templates, Toxiproxy) are kept across runs and state homes.
-
-    $CHAOSLAB_CACHE, else /var/cache/chaoslab as root (the unprivileged PostgreSQL
-    user builds templates there), else ~/.cache/chaoslab.
-    """
-    if env := os.environ.get("CHAOSLAB_CACHE"):
-        return Path(env).resolve()
-    if os.geteuid() == 0:
-        return Path("/var/cache/chaoslab")
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "chaoslab"
 
 
 def ensure_traversable(path: Path) -> None:

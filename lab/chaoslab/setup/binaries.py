@@ -49,7 +49,7 @@ BINARIES: dict[str, Binary] = {
 
 def tools_dir() -> Path:
     """Where `chaoslab setup` puts binaries it builds itself (Toxiproxy)."""
-    from chaoslab.runs.run import cache_home
+    from chaoslab.homes import cache_home
 
     return cache_home() / "tools" / "bin"
 

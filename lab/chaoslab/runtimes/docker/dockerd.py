@@ -74,7 +74,7 @@ def _answers() -> bool:
 
 def _start_dockerd(echo: Callable[[str], object]) -> None:
     """Start dockerd detached (its own session, outliving us), logging under the cache home."""
-    from chaoslab.runs.run import cache_home
+    from chaoslab.homes import cache_home
 
     dockerd = _which("dockerd")
     if not dockerd:

@@ -265,7 +265,7 @@ def _exclusive(lock: Path) -> Iterator[None]:
 
 def _work_dir() -> Path:
     """Where the wheelhouse, logs and the base's scratch root live (the cache home)."""
-    from chaoslab.runs.run import cache_home
+    from chaoslab.homes import cache_home
 
     path = cache_home() / "docker"
     path.mkdir(parents=True, exist_ok=True)

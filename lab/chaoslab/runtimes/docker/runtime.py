@@ -62,7 +62,7 @@ POD_RUN_DIR = "/run/chaoslab"
 
 def sweep_leftovers(keep_run_id: str | None) -> list[str]:
     """Remove what runs of this state home left, but ``keep_run_id``'s (a crashed harness's leftovers)."""
-    from chaoslab.runs.run import state_home
+    from chaoslab.homes import state_home
 
     mine = f"{HOME_LABEL}={state_home()}"
     runs = {c.labels.get(RUN_LABEL) for c in labelled_containers(mine)}
@@ -189,7 +189,7 @@ class DockerRuntime(Runtime):
                 f"The docker runtime needs images that are not built: {', '.join(missing)}.",
                 hint="build them once: `chaoslab images build --offline` (no registry needed).",
             )
-        from chaoslab.runs.run import cache_home
+        from chaoslab.homes import cache_home
         from chaoslab.runtimes.docker.image_use import record_use
 
         # The disk budget evicts our images least recently used first.

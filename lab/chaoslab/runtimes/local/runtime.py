@@ -39,7 +39,7 @@ def processes_of_run(run_id: str) -> list[psutil.Process]:
     the label is not always readable; their working directory (inside the run
     folder, where the supervisor starts every service) always is.
     """
-    from chaoslab.runs.run import state_home
+    from chaoslab.homes import state_home
 
     run_dir = str(state_home() / "runs" / run_id)
     found = []

@@ -16,7 +16,8 @@ from pathlib import Path
 from chaoslab.disk.templates import record_use as record_template_use
 from chaoslab.disk.templates import template_lock
 from chaoslab.errors import EnvironmentProblem
-from chaoslab.runs.run import cache_home, ensure_traversable, server_user
+from chaoslab.homes import cache_home
+from chaoslab.runs.run import ensure_traversable, server_user
 from chaoslab.setup import find_binary
 from chaoslab.shipped import SERVICES
 from chaoslab.specs.catalog.base import LabContext, ServiceDefinition
