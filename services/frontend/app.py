@@ -16,8 +16,9 @@ from opentelemetry.instrumentation.requests import RequestsInstrumentor
 from opentelemetry.metrics import NoOpMeterProvider, Observation
 from prometheus_client import start_http_server
 
+from services.common.app_base import create_app
 from services.common.flags import flag_enabled
-from services.common.telemetry import HTTP_DURATION_BUCKETS, setup_telemetry
+from services.common.telemetry import HTTP_DURATION_BUCKETS
 
 SOCIAL_URL = os.environ.get("FRONTEND_SOCIAL_URL", "http://127.0.0.1:15424")
 WORKER_THREADS = int(os.environ.get("FRONTEND_THREADS", "4"))
@@ -27,9 +28,9 @@ CLIENT_ERROR_KINDS = ("error", "unhandledrejection")
 AUTHORS = ("ada", "grace", "linus", "margaret", "ken", "barbara")
 
 log = logging.getLogger("frontend")
-app = flask.Flask(__name__, static_folder="static", static_url_path="/static")
-# Buckets up to a minute: a share that hangs for 40 s must not read as "10 s or more".
-meter = setup_telemetry("frontend", app, duration_buckets=(*HTTP_DURATION_BUCKETS, 20, 30, 45, 60))
+# The page's files are served from static/ at /static. Buckets up to a minute: a share that hangs
+# for 40 s must not read as "10 s or more".
+app, meter = create_app(__name__, "frontend", duration_buckets=(*HTTP_DURATION_BUCKETS, 20, 30, 45, 60))
 # Spans only: the call's duration is the /api/share route's, and no client series are added.
 RequestsInstrumentor().instrument(meter_provider=NoOpMeterProvider())
 social = requests.Session()
@@ -70,12 +71,6 @@ meter.create_observable_gauge(
 def index() -> flask.Response:
     """The page."""
     return app.send_static_file("index.html")
-
-
-@app.get("/healthz")
-def healthz() -> dict:
-    """Liveness."""
-    return {"status": "ok"}
 
 
 @app.get("/api/config")

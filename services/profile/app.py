@@ -5,8 +5,6 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import flask
 import psycopg
@@ -16,9 +14,9 @@ from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool, PoolTimeout
 
-from services.common.telemetry import setup_telemetry
+from services.common.app_base import create_app
+from services.common.database import Database, handle_database_errors
 
 RELEASE = "2.3.1"
 POOL_SIZE = int(os.environ.get("PROFILE_DB_POOL_SIZE", "10"))
@@ -33,8 +31,8 @@ CACHE_ATTRS = {"cache.name": "user:profile"}
 TRANSACTION = {"db.system": "postgresql"}  # psycopg's BEGIN and COMMIT make no spans of their own
 
 log = logging.getLogger("profile")
-app = flask.Flask(__name__)
-meter = setup_telemetry("profile", app)  # first: it sets the semconv opt-in the instrumentors read
+# First: it sets the semconv opt-in the instrumentors read.
+app, meter = create_app(__name__, "profile", release=RELEASE)
 PsycopgInstrumentor().instrument()
 
 
@@ -47,22 +45,17 @@ def _record_redis_key(span: trace.Span, _instance: object, args: tuple, _kwargs:
 RedisInstrumentor().instrument(request_hook=_record_redis_key)
 tracer = trace.get_tracer("profile")
 
-# Opened on first use: importing the app never blocks on a database that is still starting.
-pool = ConnectionPool(
-    os.environ.get("CHAOSLAB_DATABASE_URL", ""),
-    min_size=POOL_SIZE,
-    max_size=POOL_SIZE,
+# Its pool's metrics and wait spans stay off (Database.observe), as they always were here: the
+# chapter's traces show the cache and the transaction, and no rule reads the profile's pool.
+database = Database(
+    "profile",
+    size=POOL_SIZE,
     timeout=POOL_TIMEOUT,
-    name="profile",
-    open=False,
-    kwargs={
-        "autocommit": True,  # transactions are explicit: their end is the commit the cache waits for
-        "cursor_factory": psycopg.ClientCursor,
-        "row_factory": dict_row,
-        "application_name": "profile",
-        "connect_timeout": 5,
-    },
+    autocommit=True,  # transactions are explicit: their end is the commit the cache waits for
+    cursor_factory=psycopg.ClientCursor,
+    row_factory=dict_row,
 )
+handle_database_errors(app, log)
 cache = redis.Redis.from_url(
     os.environ.get("CHAOSLAB_REDIS_URL", "redis://127.0.0.1:6379/0"),
     socket_timeout=1.0,
@@ -83,14 +76,6 @@ for counter in (cache_hits, cache_misses):
 def cache_key(user_id: int) -> str:
     """The Redis key of a user's cached profile."""
     return f"user:profile:{user_id}"
-
-
-@contextmanager
-def db_connection() -> Iterator[psycopg.Connection]:
-    """A pooled connection in autocommit mode."""
-    pool.open()
-    with pool.connection() as conn:
-        yield conn
 
 
 def hash_password(password: str) -> str:
@@ -115,7 +100,7 @@ def save_profile(user_id: int, changes: dict[str, str]) -> dict | None:
     """Write the change in one transaction; invalidate the cache only once it is committed."""
     assignments = ", ".join(f"{column} = %s" for column in changes)
     with (
-        db_connection() as conn,
+        database.connection() as conn,
         tracer.start_as_current_span("transaction", attributes=TRANSACTION),
         conn.transaction(),
     ):
@@ -132,22 +117,6 @@ def save_profile(user_id: int, changes: dict[str, str]) -> dict | None:
     return as_json(row)
 
 
-@app.errorhandler(PoolTimeout)
-def pool_exhausted(err: PoolTimeout) -> tuple[dict, int]:
-    """Waiting for a pooled connection timed out: the service is saturated, so 503."""
-    trace.get_current_span().record_exception(err)
-    log.error("database connection pool exhausted", extra={"detail": str(err)})
-    return {"error": "database connection pool exhausted", "detail": str(err)}, 503
-
-
-@app.errorhandler(psycopg.Error)
-def database_error(err: psycopg.Error) -> tuple[dict, int]:
-    """Any other database failure is the server's fault: 500."""
-    trace.get_current_span().record_exception(err)
-    log.error("database error", extra={"error_type": type(err).__name__, "detail": str(err)})
-    return {"error": "database error", "type": type(err).__name__, "detail": str(err)}, 500
-
-
 @app.after_request
 def trace_id_header(response: flask.Response) -> flask.Response:
     """Hand the trace id to the caller, so a user's report can be followed in `chaoslab traces`."""
@@ -157,20 +126,13 @@ def trace_id_header(response: flask.Response) -> flask.Response:
     return response
 
 
-@app.get("/healthz")
-def healthz() -> dict:
-    """Liveness, and which release is deployed."""
-    return {"status": "ok", "release": RELEASE}
-
-
 @app.get("/readyz")
 def readyz() -> tuple[dict, int]:
     """Readiness: PostgreSQL (through the pool) and Redis both answer."""
     failed = {}
     with suppress_instrumentation():  # probes are not traffic: keep them out of the traces
         try:
-            pool.open()
-            with pool.connection(timeout=READINESS_TIMEOUT) as conn:
+            with database.connection(timeout=READINESS_TIMEOUT) as conn:
                 conn.execute("SELECT 1")
         except psycopg.Error as err:
             failed["database"] = f"{type(err).__name__}: {err}"
@@ -199,7 +161,7 @@ def get_profile(user_id: int) -> tuple[dict, int]:
         profile = json.loads(cached)
     else:
         cache_misses.add(1, CACHE_ATTRS)
-        with db_connection() as conn:
+        with database.connection() as conn:
             row = conn.execute(PROFILE_SQL, (user_id,)).fetchone()
         if row is None:
             return {"error": "no such user", "id": user_id}, 404

@@ -22,8 +22,8 @@ from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.metrics import Observation
 
+from services.common.app_base import create_app
 from services.common.flags import flag_enabled
-from services.common.telemetry import setup_telemetry
 from services.recommender.model import train
 from services.recommender.world import world
 
@@ -43,8 +43,13 @@ FEATURE_RETRY_BACKOFF_S = float(os.environ.get("RECOMMENDER_FEATURE_RETRY_BACKOF
 DURATION_BUCKETS = (0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3, 0.5, 1, 2.5)
 
 log = logging.getLogger("recommender")
-app = flask.Flask(__name__)
-meter = setup_telemetry("recommender", app, DURATION_BUCKETS)
+# /healthz names the deployed model and index: deployed_index (below) is read on each call.
+app, meter = create_app(
+    __name__,
+    "recommender",
+    health_details=lambda: {"model_version": MODEL_VERSION, "index_version": deployed_index().version},
+    duration_buckets=DURATION_BUCKETS,
+)
 RedisInstrumentor().instrument()
 tracer = trace.get_tracer("recommender")
 
@@ -153,12 +158,6 @@ def ranked_by_model(rows: np.ndarray, k: int, index: ItemIndex) -> list[int]:
         scores[rows] = -np.inf  # not what they just saw
         best = np.argpartition(-scores, k)[:k]
         return [index.items[row] for row in best[np.argsort(-scores[best])]]
-
-
-@app.get("/healthz")
-def healthz() -> dict:
-    """Liveness, and the deployed model and index."""
-    return {"status": "ok", "model_version": MODEL_VERSION, "index_version": deployed_index().version}
 
 
 @app.get("/readyz")

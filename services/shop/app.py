@@ -3,9 +3,6 @@
 import logging
 import os
 import secrets
-import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, nullcontext
 from decimal import Decimal
 
 import flask
@@ -15,15 +12,14 @@ import requests
 from opentelemetry import trace
 from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
 from opentelemetry.instrumentation.requests import RequestsInstrumentor
-from opentelemetry.instrumentation.utils import is_instrumentation_enabled, suppress_instrumentation
-from opentelemetry.metrics import CallbackOptions, NoOpMeterProvider, Observation
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+from opentelemetry.metrics import NoOpMeterProvider
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool, PoolTimeout
 
+from services.common.app_base import create_app
+from services.common.database import Database, handle_database_errors
 from services.common.flags import flag_enabled
-from services.common.telemetry import HTTP_DURATION_BUCKETS, setup_telemetry
 
-POOL_NAME = "shop"
 POOL_SIZE = int(os.environ.get("SHOP_DB_POOL_SIZE", "10"))
 POOL_TIMEOUT = float(os.environ.get("SHOP_DB_POOL_TIMEOUT", "2.0"))
 STATEMENT_TIMEOUT_MS = int(os.environ.get("SHOP_STATEMENT_TIMEOUT_MS", "30000"))
@@ -44,130 +40,35 @@ CATEGORY_SQL = (
 CATEGORY_COUNT_SQL = "SELECT count(*) AS total FROM products WHERE category = %s"
 
 log = logging.getLogger("shop")
-app = flask.Flask(__name__)
-meter = setup_telemetry("shop", app)  # first: it sets the semconv opt-in the instrumentors read
+# First: it sets the semconv opt-in the instrumentors read.
+app, meter = create_app(__name__, "shop")
 PsycopgInstrumentor().instrument()
 tracer = trace.get_tracer("shop")
 
-# Opened on first use, without waiting: importing the app never blocks on, or fails for, a
-# database that is still starting. ClientCursor binds parameters client-side so that
-# pg_stat_activity shows the category literal an incident responder needs to see.
-pool = ConnectionPool(
-    os.environ.get("CHAOSLAB_DATABASE_URL", ""),
-    min_size=POOL_SIZE,
-    max_size=POOL_SIZE,
+# ClientCursor binds parameters client-side so that pg_stat_activity shows the category
+# literal an incident responder needs to see.
+database = Database(
+    "shop",
+    size=POOL_SIZE,
     timeout=POOL_TIMEOUT,
-    name=POOL_NAME,
-    open=False,
-    kwargs={
-        "cursor_factory": psycopg.ClientCursor,
-        "row_factory": dict_row,
-        "application_name": "shop",
-        "connect_timeout": 5,
-        "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
-    },
+    cursor_factory=psycopg.ClientCursor,
+    row_factory=dict_row,
+    options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
 )
+# The shop's pool is watched: db-pool-exhaustion's recording rules and alert read its metrics,
+# and the wait for a connection is a span of its own in the traces.
+database.observe(meter, tracer)
+handle_database_errors(app, log)
 cache = redis.Redis.from_url(
     os.environ.get("CHAOSLAB_REDIS_URL", "redis://127.0.0.1:6379/0"),
     socket_timeout=1.0,
     socket_connect_timeout=1.0,
 )
 
-POOL_ATTRS = {"db.client.connection.pool.name": POOL_NAME}
-pool_timeouts = meter.create_counter(
-    "db.client.connection.timeouts",
-    unit="{timeout}",
-    description="Connection requests that timed out waiting for the pool.",
-)
-pool_timeouts.add(0, POOL_ATTRS)  # export 0 from the start so increase() sees the first timeout
-pool_wait_time = meter.create_histogram(
-    "db.client.connection.wait_time",
-    unit="s",
-    description="Time spent waiting for a pooled connection.",
-    explicit_bucket_boundaries_advisory=HTTP_DURATION_BUCKETS,
-)
-
-
-def _observe_connections(_: CallbackOptions) -> list[Observation]:
-    stats = pool.get_stats()
-    idle = stats["pool_available"]
-    state = "db.client.connection.state"
-    # A pool not opened yet (no database request so far) counts its min_size as pool_size with
-    # none available: that is no connection at all, not a full pool.
-    used = stats["pool_size"] - idle if not pool.closed else 0
-    return [
-        Observation(used, {**POOL_ATTRS, state: "used"}),
-        Observation(idle, {**POOL_ATTRS, state: "idle"}),
-    ]
-
-
-meter.create_observable_up_down_counter(
-    "db.client.connection.count",
-    [_observe_connections],
-    unit="{connection}",
-    description="Pooled connections by state.",
-)
-meter.create_observable_up_down_counter(
-    "db.client.connection.max",
-    [lambda _: [Observation(pool.max_size, POOL_ATTRS)]],
-    unit="{connection}",
-    description="Most connections the pool may open.",
-)
-meter.create_observable_up_down_counter(
-    "db.client.connection.pending_requests",
-    [lambda _: [Observation(pool.get_stats().get("requests_waiting", 0), POOL_ATTRS)]],
-    unit="{request}",
-    description="Requests waiting for a pooled connection.",
-)
-
-
-@contextmanager
-def db_connection(timeout: float | None = None) -> Iterator[psycopg.Connection]:
-    """A pooled connection, committed on success; the wait for it gets its own span."""
-    with ExitStack() as stack:
-        pool.open()
-        started = time.monotonic()
-        waiting = (
-            tracer.start_as_current_span("db.client.connection.acquire")
-            if is_instrumentation_enabled()
-            else nullcontext()
-        )
-        with waiting:
-            try:
-                conn = stack.enter_context(pool.connection(timeout=timeout))
-            except PoolTimeout:
-                pool_timeouts.add(1, POOL_ATTRS)
-                raise
-            finally:
-                pool_wait_time.record(time.monotonic() - started, POOL_ATTRS)
-        yield conn
-
 
 def _viewer_id() -> int:
     viewer = flask.request.args.get("user", type=int)
     return flask.request.headers.get("X-User-Id", 0, type=int) if viewer is None else viewer
-
-
-@app.errorhandler(PoolTimeout)
-def pool_exhausted(err: PoolTimeout) -> tuple[dict, int]:
-    """Waiting for a pooled connection timed out: the service is saturated, so 503."""
-    trace.get_current_span().record_exception(err)
-    log.error("database connection pool exhausted", extra={"detail": str(err)})
-    return {"error": "database connection pool exhausted", "detail": str(err)}, 503
-
-
-@app.errorhandler(psycopg.Error)
-def database_error(err: psycopg.Error) -> tuple[dict, int]:
-    """Any other database failure is the server's fault: 500."""
-    trace.get_current_span().record_exception(err)
-    log.error("database error", extra={"error_type": type(err).__name__, "detail": str(err)})
-    return {"error": "database error", "type": type(err).__name__, "detail": str(err)}, 500
-
-
-@app.get("/healthz")
-def healthz() -> dict:
-    """Liveness: the process answers, whatever its dependencies do."""
-    return {"status": "ok"}
 
 
 @app.get("/readyz")
@@ -176,7 +77,7 @@ def readyz() -> tuple[dict, int]:
     failed = {}
     with suppress_instrumentation():  # probes are not traffic: keep them out of the traces
         try:
-            with db_connection(timeout=READINESS_TIMEOUT) as conn:
+            with database.connection(timeout=READINESS_TIMEOUT) as conn:
                 conn.execute("SELECT 1")
         except psycopg.Error as err:
             failed["database"] = f"{type(err).__name__}: {err}"
@@ -194,7 +95,7 @@ def list_products() -> dict:
     """Featured products, or one category's when the browse-by-category flag is on."""
     category = flask.request.args.get("category")
     browse = category is not None and flag_enabled("browse-by-category")
-    with db_connection() as conn:
+    with database.connection() as conn:
         if browse:
             rows = conn.execute(CATEGORY_SQL, (category,)).fetchall()
             # The page shows "N products in this category": a second filter on category.
@@ -212,7 +113,7 @@ def list_products() -> dict:
 @app.get("/products/<int:product_id>")
 def get_product(product_id: int) -> tuple[dict, int]:
     """One product; also remembered in the viewer's recently-viewed list in Redis."""
-    with db_connection() as conn:
+    with database.connection() as conn:
         product = conn.execute(
             "SELECT id, sku, name, category, price, stock, description FROM products WHERE id = %s",
             (product_id,),
@@ -233,7 +134,7 @@ def get_product(product_id: int) -> tuple[dict, int]:
 @app.get("/cart/<int:user_id>")
 def get_cart(user_id: int) -> dict:
     """The user's cart lines with product name and price."""
-    with db_connection() as conn:
+    with database.connection() as conn:
         items = conn.execute(
             "SELECT c.product_id, p.name, p.price, c.qty FROM carts c "
             "JOIN products p ON p.id = c.product_id WHERE c.user_id = %s ORDER BY c.product_id",
@@ -250,7 +151,7 @@ def add_to_cart(user_id: int) -> tuple[dict, int]:
     if not isinstance(product_id, int) or not isinstance(qty, int) or qty < 1:
         return {"error": "expected JSON {product_id: int, qty: int >= 1}"}, 400
     try:
-        with db_connection() as conn:
+        with database.connection() as conn:
             row = conn.execute(
                 "INSERT INTO carts (user_id, product_id, qty) VALUES (%s, %s, %s) "
                 "ON CONFLICT (user_id, product_id) DO UPDATE SET qty = carts.qty + EXCLUDED.qty "
@@ -323,7 +224,7 @@ def checkout(user_id: int) -> tuple[dict, int]:
     if CHECKOUT_URL:
         return place_order_with_checkout_service(user_id)
     # One transaction: the pooled connection commits when the block ends, rolls back on error.
-    with db_connection() as conn:
+    with database.connection() as conn:
         lines = conn.execute(
             "SELECT c.product_id, c.qty, p.price FROM carts c "
             "JOIN products p ON p.id = c.product_id WHERE c.user_id = %s FOR UPDATE OF c",

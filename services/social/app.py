@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 import flask
 
+from services.common.app_base import create_app
 from services.common.flags import flag_enabled
-from services.common.telemetry import setup_telemetry
 
 INCIDENT_FLAG = "social-incident"
 INCIDENT_TITLE = "Sharing API degraded"
@@ -22,14 +22,7 @@ INCIDENT_UPDATE = (
 )
 
 log = logging.getLogger("social")
-app = flask.Flask(__name__)
-setup_telemetry("social", app)
-
-
-@app.get("/healthz")
-def healthz() -> dict:
-    """Liveness."""
-    return {"status": "ok"}
+app, _ = create_app(__name__, "social")  # templates/ holds the status page
 
 
 @app.post("/share")

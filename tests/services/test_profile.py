@@ -91,7 +91,7 @@ def wire(module: ModuleType, monkeypatch, *, cached: dict[str, str] | None = Non
     events: list[tuple] = []
     cache, conn = FakeCache(events, cached), FakeConnection(events, list(rows))
     monkeypatch.setattr(module, "cache", cache)
-    monkeypatch.setattr(module, "pool", FakePool(conn))
+    monkeypatch.setattr(module.database, "pool", FakePool(conn))
     return events, cache, conn
 
 

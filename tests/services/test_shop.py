@@ -158,7 +158,7 @@ def test_routes_exist():
 
 
 def test_pool_timeout_is_a_503_and_counted(client, monkeypatch):
-    monkeypatch.setattr(shop, "pool", FakePool(error=PoolTimeout("no connection after 2.00 sec")))
+    monkeypatch.setattr(shop.database, "pool", FakePool(error=PoolTimeout("no connection after 2.00 sec")))
     before = timeouts_total(client)
     response = client.get("/products")
     assert response.status_code == 503
@@ -175,14 +175,14 @@ def test_pool_timeout_is_a_503_and_counted(client, monkeypatch):
 
 
 def test_database_error_is_a_500_with_json(client, monkeypatch):
-    monkeypatch.setattr(shop, "pool", FakePool(error=psycopg.OperationalError("server closed")))
+    monkeypatch.setattr(shop.database, "pool", FakePool(error=psycopg.OperationalError("server closed")))
     response = client.get("/cart/3")
     assert response.status_code == 500
     assert response.get_json()["type"] == "OperationalError"
 
 
 def test_readyz_names_each_failed_dependency(client, monkeypatch):
-    monkeypatch.setattr(shop, "pool", FakePool(error=PoolTimeout("busy")))
+    monkeypatch.setattr(shop.database, "pool", FakePool(error=PoolTimeout("busy")))
     monkeypatch.setattr(shop, "cache", DownRedis())
     response = client.get("/readyz")
     assert response.status_code == 503
@@ -193,7 +193,7 @@ def test_readyz_names_each_failed_dependency(client, monkeypatch):
 @pytest.mark.parametrize("enabled", [True, False])
 def test_category_query_runs_only_while_the_flag_is_on(client, monkeypatch, enabled):
     conn = FakeConnection([{"id": 1, "category": "books-0007", "total": 1}])
-    monkeypatch.setattr(shop, "pool", FakePool(conn))
+    monkeypatch.setattr(shop.database, "pool", FakePool(conn))
     monkeypatch.setattr(shop, "flag_enabled", lambda name, default=False: enabled)
     body = client.get("/products?category=books-0007").get_json()
     assert body["feature"] == ("on" if enabled else "off")
@@ -206,12 +206,12 @@ def test_category_query_runs_only_while_the_flag_is_on(client, monkeypatch, enab
 
 
 def test_checkout_of_an_empty_cart_is_a_conflict(client, monkeypatch):
-    monkeypatch.setattr(shop, "pool", FakePool(FakeConnection([])))
+    monkeypatch.setattr(shop.database, "pool", FakePool(FakeConnection([])))
     assert client.post("/checkout/9").status_code == 409
 
 
 def test_pool_gauges_come_from_pool_stats(client, monkeypatch):
-    monkeypatch.setattr(shop, "pool", FakePool())
+    monkeypatch.setattr(shop.database, "pool", FakePool())
     text = client.get("/metrics").get_data(as_text=True)
     assert re.search(r'^db_client_connection_count\{[^}]*state="used"[^}]*\} 7\.0$', text, re.M)
     assert re.search(r"^db_client_connection_pending_requests\{[^}]*\} 5\.0$", text, re.M)
@@ -220,7 +220,9 @@ def test_pool_gauges_come_from_pool_stats(client, monkeypatch):
 
 def test_a_pool_not_opened_yet_reports_no_connection_in_use(client, monkeypatch):
     # A lab whose load never touches the database (recommendations) must not read as a full pool.
-    monkeypatch.setattr(shop, "pool", ConnectionPool("dbname=none", min_size=10, max_size=10, open=False))
+    monkeypatch.setattr(
+        shop.database, "pool", ConnectionPool("dbname=none", min_size=10, max_size=10, open=False)
+    )
     text = client.get("/metrics").get_data(as_text=True)
     assert re.search(r'^db_client_connection_count\{[^}]*state="used"[^}]*\} 0\.0$', text, re.M)
 
