@@ -37,9 +37,23 @@ class LabContext:
     # How long the lab stays up: the load ends with it (None: a run from before sessions).
     session: Session | None = None
 
-    def app_env(self) -> dict[str, str]:
-        """Environment every app service gets: its code comes from the run's working copy."""
-        return {"PYTHONPATH": str(self.run.source_dir), "PYTHONUNBUFFERED": "1"}
+    def app_env(self, service: str | None = None) -> dict[str, str]:
+        """Environment every app service gets: its code comes from the run's working copy. With
+        ``service``, the run's changes to its environment come last, so they win (`env` faults,
+        a bigger pool)."""
+        changes = self.env_overrides.get(service, {}) if service else {}
+        return {"PYTHONPATH": str(self.run.source_dir), "PYTHONUNBUFFERED": "1", **changes}
+
+    def traced(self, service: str) -> dict[str, str]:
+        """Where ``service`` writes its spans (`chaoslab traces` reads them), and the name they carry."""
+        return {
+            "CHAOSLAB_TRACES_FILE": str(self.run.traces_dir / f"{service}.jsonl"),
+            "OTEL_SERVICE_NAME": service,
+        }
+
+    def link(self, name: str, upstream: str) -> Link:
+        """The Toxiproxy link ``name`` (a port of the caller's home) in front of ``upstream``'s port."""
+        return Link(name=name, listen_port=self.ports[name], upstream_port=self.ports[upstream])
 
     @property
     def links(self) -> list[Link]:

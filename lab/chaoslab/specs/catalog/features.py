@@ -27,8 +27,7 @@ class Features(ServiceDefinition):
                 # The pipeline writes the feature store through the recommender's link to it.
                 "CHAOSLAB_REDIS_URL": feature_store_url(ctx),
                 "CHAOSLAB_SEED": str(ctx.seed),
-                **ctx.app_env(),
-                **ctx.env_overrides.get(self.name, {}),
+                **ctx.app_env(self.name),
             },
             depends_on=["redis", "toxiproxy"],
             restart="always",

@@ -26,8 +26,7 @@ class Social(ServiceDefinition):
             env={
                 "CHAOSLAB_FLAGS_FILE": str(ctx.run.config_dir / "flags.json"),
                 "OTEL_SERVICE_NAME": "social",
-                **ctx.app_env(),
-                **ctx.env_overrides.get(self.name, {}),
+                **ctx.app_env(self.name),
             },
             ports={"http": port},
             health=HealthCheck(kind="http", target=f"http://127.0.0.1:{port}/healthz", interval_s=1.0),

@@ -29,22 +29,14 @@ class Checkout(ServiceDefinition):
     locustfile = HOME / "locustfile.py"
 
     def links(self, ctx: LabContext) -> list[Link]:
-        return [
-            Link(
-                name="checkout-postgres",
-                listen_port=ctx.ports["checkout-postgres"],
-                upstream_port=ctx.ports["postgres"],
-            )
-        ]
+        return [ctx.link("checkout-postgres", "postgres")]
 
     def spec(self, ctx: LabContext) -> ServiceSpec:
         port = ctx.ports["checkout"]
         env = {
             "CHAOSLAB_DATABASE_URL": dsn(ctx.ports["checkout-postgres"], ctx.run.secrets.postgres),
-            "CHAOSLAB_TRACES_FILE": str(ctx.run.traces_dir / "checkout.jsonl"),
-            "OTEL_SERVICE_NAME": "checkout",
-            **ctx.app_env(),
-            **ctx.env_overrides.get(self.name, {}),
+            **ctx.traced("checkout"),
+            **ctx.app_env(self.name),
         }
         health = f"http://127.0.0.1:{port}/healthz"
         return ServiceSpec(

@@ -35,8 +35,7 @@ class Exporter(ServiceDefinition):
             env={
                 "EXPORTER_METRICS_HOST": "127.0.0.1",
                 "EXPORTER_METRICS_PORT": str(ctx.ports["exporter-metrics"]),
-                **ctx.app_env(),
-                **ctx.env_overrides.get(self.name, {}),
+                **ctx.app_env(self.name),
             },
             ports={"http": port, "metrics": ctx.ports["exporter-metrics"]},
             # The service's own health says nothing about its metrics: that is the incident.

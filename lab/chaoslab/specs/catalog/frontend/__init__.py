@@ -27,13 +27,7 @@ class Frontend(ServiceDefinition):
     locustfile = HOME / "locustfile.py"
 
     def links(self, ctx: LabContext) -> list[Link]:
-        return [
-            Link(
-                name="frontend-social",
-                listen_port=ctx.ports["frontend-social"],
-                upstream_port=ctx.ports["social"],
-            )
-        ]
+        return [ctx.link("frontend-social", "social")]
 
     def spec(self, ctx: LabContext) -> ServiceSpec:
         port = ctx.ports["frontend"]
@@ -42,10 +36,8 @@ class Frontend(ServiceDefinition):
             "FRONTEND_THREADS": str(WORKER_THREADS),
             "FRONTEND_METRICS_PORT": str(ctx.ports["frontend-metrics"]),
             "CHAOSLAB_FLAGS_FILE": str(ctx.run.config_dir / "flags.json"),
-            "CHAOSLAB_TRACES_FILE": str(ctx.run.traces_dir / "frontend.jsonl"),
-            "OTEL_SERVICE_NAME": "frontend",
-            **ctx.app_env(),
-            **ctx.env_overrides.get(self.name, {}),
+            **ctx.traced("frontend"),
+            **ctx.app_env(self.name),
         }
         return ServiceSpec(
             name=self.name,

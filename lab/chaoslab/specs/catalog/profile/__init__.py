@@ -29,16 +29,8 @@ class Profile(ServiceDefinition):
 
     def links(self, ctx: LabContext) -> list[Link]:
         return [
-            Link(
-                name="profile-postgres",
-                listen_port=ctx.ports["profile-postgres"],
-                upstream_port=ctx.ports["postgres"],
-            ),
-            Link(
-                name="profile-redis",
-                listen_port=ctx.ports["profile-redis"],
-                upstream_port=ctx.ports["redis"],
-            ),
+            ctx.link("profile-postgres", "postgres"),
+            ctx.link("profile-redis", "redis"),
         ]
 
     def spec(self, ctx: LabContext) -> ServiceSpec:
@@ -46,10 +38,8 @@ class Profile(ServiceDefinition):
         env = {
             "CHAOSLAB_DATABASE_URL": dsn(ctx.ports["profile-postgres"], ctx.run.secrets.postgres),
             "CHAOSLAB_REDIS_URL": redis_url(ctx.ports["profile-redis"], ctx.run.secrets.redis),
-            "CHAOSLAB_TRACES_FILE": str(ctx.run.traces_dir / "profile.jsonl"),
-            "OTEL_SERVICE_NAME": "profile",
-            **ctx.app_env(),
-            **ctx.env_overrides.get(self.name, {}),
+            **ctx.traced("profile"),
+            **ctx.app_env(self.name),
         }
         return ServiceSpec(
             name=self.name,

@@ -44,21 +44,14 @@ class Recommender(ServiceDefinition):
             (artifacts / f"item-index-{version}.json").write_text(json.dumps(index))
 
     def links(self, ctx: LabContext) -> list[Link]:
-        return [
-            Link(
-                name="recommender-redis",
-                listen_port=ctx.ports["recommender-redis"],
-                upstream_port=ctx.ports["redis"],
-            )
-        ]
+        return [ctx.link("recommender-redis", "redis")]
 
     def spec(self, ctx: LabContext) -> ServiceSpec:
         port = ctx.ports["recommender"]
         env = {
             "CHAOSLAB_REDIS_URL": feature_store_url(ctx),
             "CHAOSLAB_SEED": str(ctx.seed),
-            "CHAOSLAB_TRACES_FILE": str(ctx.run.traces_dir / "recommender.jsonl"),
-            "OTEL_SERVICE_NAME": "recommender",
+            **ctx.traced("recommender"),
             "RECOMMENDER_ARTIFACTS_DIR": str(ctx.run.data_dir / "recommender"),
             "CHAOSLAB_FLAGS_FILE": str(ctx.run.config_dir / "flags.json"),
             # numpy's BLAS would start a thread per core for each tiny matrix product.
@@ -66,8 +59,7 @@ class Recommender(ServiceDefinition):
             # A missing feature is looked up once more after this pause, then popularity is read:
             # three round trips to the feature store instead of one (the fallback's latency).
             "RECOMMENDER_FEATURE_RETRY_BACKOFF_S": "0.02",
-            **ctx.app_env(),
-            **ctx.env_overrides.get(self.name, {}),
+            **ctx.app_env(self.name),
         }
         return ServiceSpec(
             name=self.name,

@@ -29,16 +29,8 @@ class Shop(ServiceDefinition):
 
     def links(self, ctx: LabContext) -> list[Link]:
         return [
-            Link(
-                name="shop-postgres",
-                listen_port=ctx.ports["shop-postgres"],
-                upstream_port=ctx.ports["postgres"],
-            ),
-            Link(
-                name="shop-redis",
-                listen_port=ctx.ports["shop-redis"],
-                upstream_port=ctx.ports["redis"],
-            ),
+            ctx.link("shop-postgres", "postgres"),
+            ctx.link("shop-redis", "redis"),
             *self._recommender_links(ctx),
             *self._checkout_links(ctx),
         ]
@@ -46,24 +38,12 @@ class Shop(ServiceDefinition):
     def _checkout_links(self, ctx: LabContext) -> list[Link]:
         if "checkout" not in ctx.services:
             return []
-        return [
-            Link(
-                name="shop-checkout",
-                listen_port=ctx.ports["shop-checkout"],
-                upstream_port=ctx.ports["checkout"],
-            )
-        ]
+        return [ctx.link("shop-checkout", "checkout")]
 
     def _recommender_links(self, ctx: LabContext) -> list[Link]:
         if "recommender" not in ctx.services:
             return []
-        return [
-            Link(
-                name="shop-recommender",
-                listen_port=ctx.ports["shop-recommender"],
-                upstream_port=ctx.ports["recommender"],
-            )
-        ]
+        return [ctx.link("shop-recommender", "recommender")]
 
     def spec(self, ctx: LabContext) -> ServiceSpec:
         port = ctx.ports["shop"]
@@ -71,13 +51,11 @@ class Shop(ServiceDefinition):
             "CHAOSLAB_DATABASE_URL": dsn(ctx.ports["shop-postgres"], ctx.run.secrets.postgres),
             "CHAOSLAB_REDIS_URL": redis_url(ctx.ports["shop-redis"], ctx.run.secrets.redis),
             "CHAOSLAB_FLAGS_FILE": str(ctx.run.config_dir / "flags.json"),
-            "CHAOSLAB_TRACES_FILE": str(ctx.run.traces_dir / "shop.jsonl"),
-            "OTEL_SERVICE_NAME": "shop",
+            **ctx.traced("shop"),
             "SHOP_DB_POOL_SIZE": "10",
             # Short enough that a starved pool turns into some 503s, as in the chapter.
             "SHOP_DB_POOL_TIMEOUT": "0.5",
-            **ctx.app_env(),
-            **ctx.env_overrides.get(self.name, {}),
+            **ctx.app_env(self.name),
         }
         if "recommender" in ctx.services:
             env["CHAOSLAB_RECOMMENDER_URL"] = f"http://127.0.0.1:{ctx.ports['shop-recommender']}"
