@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from chaoslab.faults.base import Fault, LabAccess
+from chaoslab.faults.base import Fault
 from chaoslab.faults.env import EnvFault
 from chaoslab.faults.flag import FlagFault
 from chaoslab.faults.liveness import LivenessFault
@@ -17,6 +17,7 @@ from chaoslab.faults.scrape import ScrapeFault
 from chaoslab.faults.service import ServiceFault
 from chaoslab.faults.sql import SqlFault
 from chaoslab.faults.toxic import ToxicFault
+from chaoslab.lab_access import LabAccess
 
 # The one place a new fault kind is registered: scenario files validate against this.
 FaultStep = Annotated[

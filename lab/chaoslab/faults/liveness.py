@@ -6,7 +6,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from chaoslab.faults.base import Fault, LabAccess
+from chaoslab.faults.base import Fault
+from chaoslab.lab_access import LabAccess
 
 
 class LivenessFault(Fault):

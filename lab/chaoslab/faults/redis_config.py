@@ -8,7 +8,8 @@ from pydantic import Field
 
 from chaoslab.calls import redis_client
 from chaoslab.errors import UsageError
-from chaoslab.faults.base import Fault, LabAccess
+from chaoslab.faults.base import Fault
+from chaoslab.lab_access import LabAccess
 
 if TYPE_CHECKING:
     import redis

@@ -10,7 +10,8 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from chaoslab.faults.base import Fault, LabAccess
+from chaoslab.faults.base import Fault
+from chaoslab.lab_access import LabAccess
 
 Setting = Literal["scrape_interval", "scrape_timeout", "metrics_path", "port"]
 

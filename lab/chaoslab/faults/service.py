@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from chaoslab.faults.base import Fault, LabAccess
+from chaoslab.faults.base import Fault
+from chaoslab.lab_access import LabAccess
 
 
 class ServiceFault(Fault):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from chaoslab.calls import CHANGE_STATEMENT_TIMEOUT_S, postgres
-from chaoslab.faults.base import Fault, LabAccess
+from chaoslab.faults.base import Fault
+from chaoslab.lab_access import LabAccess
 
 
 class SqlFault(Fault):

@@ -8,7 +8,8 @@ from pydantic import Field
 
 from chaoslab.calls import HTTP_TIMEOUT_S, QUOTED_CHARS, HttpAnswer, http, json_body
 from chaoslab.errors import EnvironmentProblem, UsageError
-from chaoslab.faults.base import Fault, LabAccess
+from chaoslab.faults.base import Fault
+from chaoslab.lab_access import LabAccess
 
 
 class ToxiproxyApi:

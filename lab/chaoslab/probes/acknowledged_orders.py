@@ -11,7 +11,7 @@ from pydantic import Field
 
 from chaoslab.calls import postgres
 from chaoslab.errors import NotHealthy
-from chaoslab.faults.base import LabAccess
+from chaoslab.lab_access import LabAccess
 from chaoslab.probes.base import Probe, Value
 
 if TYPE_CHECKING:

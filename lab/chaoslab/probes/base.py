@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 
 from pydantic import BaseModel, ConfigDict
 
-from chaoslab.faults.base import LabAccess
+from chaoslab.lab_access import LabAccess
 
 Value = float | bool | str | None
 

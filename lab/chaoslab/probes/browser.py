@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from chaoslab.errors import NotHealthy
-from chaoslab.faults.base import LabAccess
+from chaoslab.lab_access import LabAccess
 from chaoslab.probes.base import Probe, Value
 from chaoslab.setup import find_binary
 

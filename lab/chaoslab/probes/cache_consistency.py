@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from chaoslab.calls import postgres, redis_client
-from chaoslab.faults.base import LabAccess
+from chaoslab.lab_access import LabAccess
 from chaoslab.probes.base import Probe, Value
 
 if TYPE_CHECKING:

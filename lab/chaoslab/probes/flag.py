@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from chaoslab.faults.base import LabAccess
+from chaoslab.lab_access import LabAccess
 from chaoslab.probes.base import Probe, Value
 
 

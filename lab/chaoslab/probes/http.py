@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Literal
 
-from chaoslab.faults.base import LabAccess
+from chaoslab.lab_access import LabAccess
 from chaoslab.probes.base import Probe, Value
 
 

@@ -6,7 +6,7 @@ import time
 from typing import Literal
 
 from chaoslab.errors import NotHealthy
-from chaoslab.faults.base import LabAccess
+from chaoslab.lab_access import LabAccess
 from chaoslab.probes.base import Probe, Value
 
 

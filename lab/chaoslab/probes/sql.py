@@ -6,7 +6,7 @@ import json
 from typing import Literal
 
 from chaoslab.calls import postgres
-from chaoslab.faults.base import LabAccess
+from chaoslab.lab_access import LabAccess
 from chaoslab.probes.base import Probe, Value
 
 
