@@ -33,7 +33,8 @@ def _key(directory: Path) -> str:
     for path in sorted(directory.glob("*/scenario.yaml")):
         digest.update(f"\0{path.parent.name}\0".encode())
         digest.update(path.read_bytes())
-    for path in sorted(LAB_DIR.rglob("*.py")):
+    # The schema, its validators and the homes' rule files (alert names are checked against them).
+    for path in sorted([*LAB_DIR.rglob("*.py"), *LAB_DIR.rglob("*.yml")]):
         stat = path.stat()
         digest.update(f"\0{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return digest.hexdigest()
