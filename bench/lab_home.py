@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,10 +20,18 @@ def private_home() -> Iterator[Path]:
     home = Path(tempfile.mkdtemp(prefix="chaoslab-bench-", dir="/var/tmp"))
     home.chmod(0o755)
     os.environ["CHAOSLAB_HOME"] = str(home)
+    # A bench killed with SIGTERM (or started in the background, where SIGINT is ignored) unwinds
+    # through `finally` like Ctrl-C: its lab goes down and its home with it.
+    previous = signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         yield home
     finally:
+        signal.signal(signal.SIGTERM, previous)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def spread(values: list[float]) -> str:
