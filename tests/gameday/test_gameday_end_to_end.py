@@ -41,9 +41,11 @@ rounds:
     hints: {release_after_s: [], cost: 5}
   - name: wheel
     draw: {pool: [db-pool-exhaustion], count: 1}
-    time_limit_s: 45
+    time_limit_s: 120
 """
-LIMITS = {1: 180, 2: 45}
+# Round 2 runs out its time (nobody resolves). Its limit leaves red's three commands room: with
+# two labs in their incident on 2 cores, one CLI command took 12-25 s in a CI run.
+LIMITS = {1: 180, 2: 120}
 
 # Per round and team: (seconds after the injection, CLI arguments). Round 1: both resolve, red
 # first and without help. Round 2: nobody resolves; red stops the bleeding, blue only acks.
