@@ -102,8 +102,11 @@ class Watcher:
 
     # -- events --------------------------------------------------------------------
     def follow_events(self) -> None:
+        # From this process's start, not from the subscription: a service that crashes while the
+        # watcher is still importing would otherwise restart with its exit never recorded.
+        since = int(psutil.Process().create_time())
         stream = self.client.events(
-            filters={"label": f"{RUN_LABEL}={self.run_id}", "type": "container"}, decode=True
+            since=since, filters={"label": f"{RUN_LABEL}={self.run_id}", "type": "container"}, decode=True
         )
         for event in stream:
             if self.stop.is_set():
