@@ -280,7 +280,7 @@ class Scenario(Strict):
     @model_validator(mode="after")
     def _references_resolve(self) -> Scenario:
         from chaoslab.faults.scrape import ScrapeFault
-        from chaoslab.specs.catalog import DEFINITIONS, OFFSETS
+        from chaoslab.specs.catalog import DEFINITIONS, OFFSETS, with_load
         from chaoslab.specs.catalog.prometheus import alert_names
 
         if self.fix is None and any(v.fix is None for v in self.variants):
@@ -293,10 +293,9 @@ class Scenario(Strict):
             raise ValueError(f"load.target {self.load.target!r} is not one of services")
         home = DEFINITIONS.get(self.load.locustfile)
         if home is None or home.locustfile is None:
-            with_load = sorted(name for name, d in DEFINITIONS.items() if d.locustfile is not None)
             raise ValueError(
                 f"load.locustfile {self.load.locustfile!r} names no service with a locustfile; those with "
-                f"one: {with_load}"
+                f"one: {with_load()}"
             )
         for step in self.all_steps():
             port = step.set.get("port") if isinstance(step, ScrapeFault) else None

@@ -73,14 +73,18 @@ def port_names(services: Iterable[str]) -> list[str]:
     return [port for name in services if name in DEFINITIONS for port in DEFINITIONS[name].ports]
 
 
+def with_load() -> list[str]:
+    """The services whose home has a locustfile: what a scenario's `load.locustfile` may name."""
+    return sorted(d.name for d in _ALL if d.locustfile is not None)
+
+
 def locustfile(service: str) -> Path:
     """The locustfile in ``service``'s home (a scenario's `load.locustfile`)."""
     path = definition(service).locustfile
     if path is None:
-        with_load = ", ".join(d.name for d in _ALL if d.locustfile is not None)
         raise UsageError(
             f"The service {service!r} has no locustfile.",
-            hint=f"`load.locustfile` names a service whose home has a locustfile.py: {with_load}.",
+            hint=f"`load.locustfile` names a service with a locustfile.py: {', '.join(with_load())}.",
         )
     return path
 
@@ -94,4 +98,5 @@ __all__ = [
     "definition",
     "locustfile",
     "port_names",
+    "with_load",
 ]
