@@ -147,10 +147,17 @@ def calibrate(live: LiveLab, echo: Echo = print) -> list[dict]:
     state and the timeline, and shown in the run's summary.
     """
     chosen = []
+    # Settings sized from one probe share its readings: one measure of the machine, taken once.
+    read: dict[tuple[str, int], list[tuple[Value, str | None]]] = {}
     for calibration in live.scenario.calibration:
-        # One reading more than asked, the first dropped: it pays for cold caches (a table read
-        # from disk after the template was copied), which is not the machine's speed.
-        readings = [measure(live.scenario, live, calibration.probe) for _ in range(calibration.samples + 1)]
+        key = (calibration.probe, calibration.samples)
+        if key not in read:
+            # One reading more than asked, the first dropped: it pays for cold caches (a table
+            # read from disk after the template was copied), which is not the machine's speed.
+            read[key] = [
+                measure(live.scenario, live, calibration.probe) for _ in range(calibration.samples + 1)
+            ]
+        readings = read[key]
         numbers = [v for v, _ in readings[1:] if isinstance(v, int | float) and not isinstance(v, bool)]
         if not numbers:
             problem = next((error for _, error in readings if error), "no value")

@@ -249,6 +249,14 @@ def test_a_calibrated_setting_follows_the_measured_speed_within_its_bounds() -> 
     assert pool_wait.scaled(10) == 0.5 and pool_wait.scaled(10_000) == 4.0
 
 
+def test_a_calibration_sizes_a_service_of_the_lab_or_the_load_s_pace(tmp_path: Path) -> None:
+    paced = [c for c in load_scenario("db-pool-exhaustion").calibration if c.service == "locust"]
+    assert [c.env for c in paced] == ["CHAOSLAB_LOAD_PACE"]
+    path = _broken_copy(tmp_path, lambda d: d["calibration"][0].update(service="checkout"))
+    with pytest.raises(UsageError, match=r"'checkout' is not one of services, nor locust"):
+        parse_scenario(path)
+
+
 def test_calibration_bounds_must_hold_its_value() -> None:
     with pytest.raises(ValueError, match="must hold value"):
         Calibration(probe="p", reference=1, service="shop", env="X", value=5, bounds=(0.5, 4.0))

@@ -315,8 +315,11 @@ class Scenario(Strict):
         settle = [e.settle.probe for e in expectations if e.settle is not None]
         settle += [c.probe for c in self.calibration]
         for calibration in self.calibration:
-            if calibration.service not in self.services:
-                raise ValueError(f"calibration.service {calibration.service!r} is not one of services")
+            # `locust`, the load's pace, is started by `load:` rather than listed under services.
+            if calibration.service not in [*self.services, "locust"]:
+                raise ValueError(
+                    f"calibration.service {calibration.service!r} is not one of services, nor locust"
+                )
         for probe in [c.probe for e in expectations for c in e.checks] + self.summary_probes + settle:
             if probe not in self.probes:
                 raise ValueError(f"check refers to probe {probe!r}, which is not under probes:")

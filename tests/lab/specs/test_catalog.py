@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
+import sys
 
 import pytest
 
@@ -92,6 +94,25 @@ def test_every_locustfile_ends_its_load_by_itself(home: ServiceDefinition) -> No
         for alias in node.names
     }
     assert "chaoslab.load.bounds" in imported, "import chaoslab.load.bounds: it ends the load by itself"
+    # Think time from chaoslab.load.pace, so a calibrated pace reaches every user.
+    assert "locust.between" not in imported, "wait_time = paced(low, high), not between()"
+
+
+def test_a_calibrated_pace_stretches_every_user_s_think_time() -> None:
+    sample = (
+        "from chaoslab.load.pace import paced; wait = paced(0.2, 0.6); "
+        "seen = [wait(None) for _ in range(500)]; print(min(seen), max(seen))"
+    )
+    for pace, low, high in [("1", 0.2, 0.6), ("3", 0.6, 1.8)]:
+        printed = subprocess.run(
+            [sys.executable, "-c", sample],
+            env={**os.environ, "CHAOSLAB_LOAD_PACE": pace},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        shortest, longest = map(float, printed)
+        assert low <= shortest < low * 1.2 and high * 0.8 < longest <= high, (pace, printed)
 
 
 def test_every_scenario_s_load_is_in_a_home() -> None:

@@ -60,8 +60,9 @@ class Locust(ServiceDefinition):
                 "CHAOSLAB_SEED": str(ctx.seed),
                 "CHAOSLAB_MAX_REQUESTS": str(plan.requests_cap(run_s)),
                 "CHAOSLAB_PRODUCT_ROWS": str(ctx.product_rows),
-                # The locustfiles read the services' own data (catalogue, users) from the deployed code.
-                **ctx.app_env(),
+                # The locustfiles read the services' own data (catalogue, users) from the deployed
+                # code; a calibrated pace (CHAOSLAB_LOAD_PACE, load/pace.py) comes with the run's changes.
+                **ctx.app_env(self.name),
                 **bound,
             },
             depends_on=[plan.target],

@@ -5,10 +5,11 @@ import os
 import random
 import secrets
 
-from locust import HttpUser, between, constant, task
+from locust import HttpUser, constant, task
 
 # Imported for its listeners: the load ends by itself (its request cap, the session's end).
 from chaoslab.load import bounds  # noqa: F401
+from chaoslab.load.pace import paced
 
 SEED = int(os.environ.get("CHAOSLAB_SEED", "1"))
 PRODUCT_ROWS = int(os.environ.get("CHAOSLAB_PRODUCT_ROWS", "1000000"))
@@ -21,7 +22,7 @@ FIRST_WHOLESALE_USER = 500_001
 class Shopper(HttpUser):
     """A shopper's visit: look around, put one or two things in the cart, check out."""
 
-    wait_time = between(0.5, 1.5)
+    wait_time = paced(0.5, 1.5)
     _next_index = itertools.count()
 
     def __init__(self, *args, **kwargs) -> None:

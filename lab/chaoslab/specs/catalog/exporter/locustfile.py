@@ -4,10 +4,11 @@ import itertools
 import os
 import random
 
-from locust import HttpUser, between, task
+from locust import HttpUser, task
 
 # Imported for its listeners: the load ends by itself (its request cap, the session's end).
 from chaoslab.load import bounds  # noqa: F401
+from chaoslab.load.pace import paced
 
 SEED = int(os.environ.get("CHAOSLAB_SEED", "1"))
 KINDS = {"thumbnail": 6, "report": 3, "transcode": 1}
@@ -16,7 +17,7 @@ KINDS = {"thumbnail": 6, "report": 3, "transcode": 1}
 class JobClient(HttpUser):
     """A client of the job API; its own RNG makes its jobs a function of the seed."""
 
-    wait_time = between(0.1, 0.4)
+    wait_time = paced(0.1, 0.4)
     _next_index = itertools.count()
 
     def __init__(self, *args, **kwargs) -> None:

@@ -11,10 +11,11 @@ import os
 import random
 from typing import ClassVar
 
-from locust import HttpUser, between, task
+from locust import HttpUser, task
 
 # Imported for its listeners: the load ends by itself (its request cap, the session's end).
 from chaoslab.load import bounds  # noqa: F401
+from chaoslab.load.pace import paced
 
 SEED = int(os.environ.get("CHAOSLAB_SEED", "1"))
 POSTS = 12
@@ -23,7 +24,7 @@ POSTS = 12
 class Reader(HttpUser):
     """Opens the page, reads the feed, likes posts; its own RNG makes its mix a function of the seed."""
 
-    wait_time = between(0.3, 1.0)
+    wait_time = paced(0.3, 1.0)
     weight = 1
     _next_index = itertools.count()
     actions_weights: ClassVar[dict[str, int]] = {"page": 1, "feed": 4, "like": 3}
@@ -55,7 +56,7 @@ class Sharer(Reader):
 
     fixed_count = 2
     # Time between actions leaves the last free thread to the others (and their error reports).
-    wait_time = between(2.0, 5.0)
+    wait_time = paced(2.0, 5.0)
     actions_weights: ClassVar[dict[str, int]] = {"feed": 1, "like": 1, "share": 2}
 
     def share(self) -> None:

@@ -4,10 +4,11 @@ import itertools
 import os
 import random
 
-from locust import HttpUser, between, task
+from locust import HttpUser, task
 
 # Imported for its listeners: the load ends by itself (its request cap, the session's end).
 from chaoslab.load import bounds  # noqa: F401
+from chaoslab.load.pace import paced
 from services.profile.users import LOAD_POPULATION
 
 SEED = int(os.environ.get("CHAOSLAB_SEED", "1"))
@@ -17,7 +18,7 @@ AVATAR_STYLES = ("beach", "mountain", "cat", "bike", "city", "forest", "guitar",
 class ProfileUser(HttpUser):
     """One person, user id = its index + 1; its own RNG makes its requests a function of the seed."""
 
-    wait_time = between(0.2, 0.6)
+    wait_time = paced(0.2, 0.6)
     _next_index = itertools.count()
 
     def __init__(self, *args, **kwargs) -> None:

@@ -11,10 +11,11 @@ import itertools
 import os
 import random
 
-from locust import HttpUser, between, task
+from locust import HttpUser, task
 
 # Imported for its listeners: the load ends by itself (its request cap, the session's end).
 from chaoslab.load import bounds  # noqa: F401
+from chaoslab.load.pace import paced
 from services.recommender.world import PEOPLE, affinity, click_probability
 
 SEED = int(os.environ.get("CHAOSLAB_SEED", "1"))
@@ -23,7 +24,7 @@ SEED = int(os.environ.get("CHAOSLAB_SEED", "1"))
 class Shopper(HttpUser):
     """Looks at recommendations for the people it plays, in turn, and clicks the ones they like."""
 
-    wait_time = between(0.6, 1.0)
+    wait_time = paced(0.6, 1.0)
     _next_index = itertools.count()
 
     def __init__(self, *args, **kwargs) -> None:

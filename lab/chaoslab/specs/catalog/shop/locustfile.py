@@ -4,9 +4,10 @@ import itertools
 import os
 import random
 
-from locust import HttpUser, between, task
+from locust import HttpUser, task
 
 from chaoslab.load import bounds  # noqa: F401  (its listeners end the load by itself)
+from chaoslab.load.pace import paced
 from services.shop.catalog import category_names
 
 SEED = int(os.environ.get("CHAOSLAB_SEED", "1"))
@@ -17,7 +18,7 @@ CATEGORIES = category_names()
 class ShopUser(HttpUser):
     """A shopper; its own RNG makes its request sequence a function of the seed alone."""
 
-    wait_time = between(0.2, 0.6)
+    wait_time = paced(0.2, 0.6)
     _next_index = itertools.count()
 
     def __init__(self, *args, **kwargs) -> None:
