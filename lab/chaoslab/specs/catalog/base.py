@@ -16,7 +16,7 @@ from typing import ClassVar
 from chaoslab.runs import Run
 from chaoslab.runs.session import Session
 from chaoslab.specs.load import LoadPlan
-from chaoslab.specs.model import Link, ServiceSpec
+from chaoslab.specs.model import HealthCheck, Link, ServiceSpec
 
 
 @dataclass
@@ -115,3 +115,50 @@ class ServiceDefinition:
     def spec(self, ctx: LabContext) -> ServiceSpec:
         """The process (or container) that runs the service in this lab."""
         raise NotImplementedError
+
+
+class GunicornApp(ServiceDefinition):
+    """A Flask app, ``services/<name>/app.py``, under gunicorn: the shape every app service shares.
+
+    One gthread worker of ``threads`` threads on the port named like the service, run from the
+    run's working copy, healthy when GET ``health_path`` answers. Its settings come from ``env``,
+    the run's changes to them last (`env` faults, a bigger pool). A home declares what differs:
+
+        class Profile(GunicornApp):
+            name = "profile"
+            role = "user profiles API, Redis-cached (Flask + gunicorn)"
+            threads = 16
+            depends_on = ("postgres", "redis", "toxiproxy")
+
+            def env(self, ctx: LabContext) -> dict[str, str]:
+                return {"CHAOSLAB_REDIS_URL": ...}
+    """
+
+    role: ClassVar[str]
+    threads: ClassVar[int]
+    health_path: ClassVar[str] = "/readyz"
+    depends_on: ClassVar[tuple[str, ...]] = ()
+    gunicorn_options: ClassVar[tuple[str, ...]] = ("--timeout", "60")
+    # Listeners beyond "http" (a metrics port of its own): spec port name -> port plan name.
+    more_ports: ClassVar[Mapping[str, str]] = {}
+
+    def env(self, ctx: LabContext) -> dict[str, str]:
+        """The app's own settings (the run's changes are laid over them)."""
+        return {}
+
+    def spec(self, ctx: LabContext) -> ServiceSpec:
+        port = ctx.ports[self.name]
+        return ServiceSpec(
+            name=self.name,
+            role=self.role,
+            command=gunicorn_command(
+                f"services.{self.name}.app:app", port, self.threads, *self.gunicorn_options
+            ),
+            cwd=str(ctx.run.source_dir),
+            env={**self.env(ctx), **ctx.app_env(self.name)},
+            ports={"http": port, **{key: ctx.ports[name] for key, name in self.more_ports.items()}},
+            depends_on=list(self.depends_on),
+            health=HealthCheck(
+                kind="http", target=f"http://127.0.0.1:{port}{self.health_path}", interval_s=1.0
+            ),
+        )

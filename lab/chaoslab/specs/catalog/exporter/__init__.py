@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chaoslab.specs.catalog.base import LabContext, ScrapeJob, ServiceDefinition, gunicorn_command
-from chaoslab.specs.model import HealthCheck, ServiceSpec
+from chaoslab.specs.catalog.base import GunicornApp, LabContext, ScrapeJob
 
 # This service's home: its rules and its load live beside this file.
 HOME = Path(__file__).resolve().parent
@@ -13,10 +12,15 @@ HOME = Path(__file__).resolve().parent
 GUNICORN_THREADS = 8
 
 
-class Exporter(ServiceDefinition):
+class Exporter(GunicornApp):
     """Jobs API on `exporter`; Prometheus metrics on `exporter-metrics` (Go's promhttp on :2112)."""
 
     name = "exporter"
+    role = "job processing API, OpenTelemetry → Prometheus metrics (Go-style)"
+    threads = GUNICORN_THREADS
+    gunicorn_options = ()
+    # The service's own health says nothing about its metrics: that is the incident.
+    more_ports = {"metrics": "exporter-metrics"}
     web = "the exporter service"
     # Its metrics listener, and the port a misconfigured release puts it on.
     ports = {"exporter": 17, "exporter-metrics": 18, "exporter-metrics-alt": 19}
@@ -25,19 +29,8 @@ class Exporter(ServiceDefinition):
     scrape = ScrapeJob("exporter-metrics", {"scrape_interval": "5s", "scrape_timeout": "4s"})
     locustfile = HOME / "locustfile.py"
 
-    def spec(self, ctx: LabContext) -> ServiceSpec:
-        port = ctx.ports["exporter"]
-        return ServiceSpec(
-            name=self.name,
-            role="job processing API, OpenTelemetry → Prometheus metrics (Go-style)",
-            command=gunicorn_command("services.exporter.app:app", port, GUNICORN_THREADS),
-            cwd=str(ctx.run.source_dir),
-            env={
-                "EXPORTER_METRICS_HOST": "127.0.0.1",
-                "EXPORTER_METRICS_PORT": str(ctx.ports["exporter-metrics"]),
-                **ctx.app_env(self.name),
-            },
-            ports={"http": port, "metrics": ctx.ports["exporter-metrics"]},
-            # The service's own health says nothing about its metrics: that is the incident.
-            health=HealthCheck(kind="http", target=f"http://127.0.0.1:{port}/readyz", interval_s=1.0),
-        )
+    def env(self, ctx: LabContext) -> dict[str, str]:
+        return {
+            "EXPORTER_METRICS_HOST": "127.0.0.1",
+            "EXPORTER_METRICS_PORT": str(ctx.ports["exporter-metrics"]),
+        }

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chaoslab.specs.catalog.base import LabContext, ScrapeJob, ServiceDefinition, gunicorn_command
+from chaoslab.specs.catalog.base import GunicornApp, LabContext, ScrapeJob
 from chaoslab.specs.catalog.postgres import dsn
 from chaoslab.specs.catalog.redis import redis_url
-from chaoslab.specs.model import HealthCheck, Link, ServiceSpec
+from chaoslab.specs.model import Link
 
 # This service's home: its rules and its load live beside this file.
 HOME = Path(__file__).resolve().parent
@@ -17,10 +17,13 @@ HOME = Path(__file__).resolve().parent
 GUNICORN_THREADS = 16
 
 
-class Profile(ServiceDefinition):
+class Profile(GunicornApp):
     """Profiles read cache-aside from Redis and updated in PostgreSQL."""
 
     name = "profile"
+    role = "user profiles API, Redis-cached (Flask + gunicorn)"
+    threads = GUNICORN_THREADS
+    depends_on = ("postgres", "redis", "toxiproxy")
     web = "the profile service's HTTP API (/profiles/<user>)"
     ports = {"profile": 11, "profile-postgres": 22, "profile-redis": 23}
     scrape = ScrapeJob("profile")
@@ -33,21 +36,9 @@ class Profile(ServiceDefinition):
             ctx.link("profile-redis", "redis"),
         ]
 
-    def spec(self, ctx: LabContext) -> ServiceSpec:
-        port = ctx.ports["profile"]
-        env = {
+    def env(self, ctx: LabContext) -> dict[str, str]:
+        return {
             "CHAOSLAB_DATABASE_URL": dsn(ctx.ports["profile-postgres"], ctx.run.secrets.postgres),
             "CHAOSLAB_REDIS_URL": redis_url(ctx.ports["profile-redis"], ctx.run.secrets.redis),
             **ctx.traced("profile"),
-            **ctx.app_env(self.name),
         }
-        return ServiceSpec(
-            name=self.name,
-            role="user profiles API, Redis-cached (Flask + gunicorn)",
-            command=gunicorn_command("services.profile.app:app", port, GUNICORN_THREADS, "--timeout", "60"),
-            cwd=str(ctx.run.source_dir),
-            env=env,
-            ports={"http": port},
-            depends_on=["postgres", "redis", "toxiproxy"],
-            health=HealthCheck(kind="http", target=f"http://127.0.0.1:{port}/readyz", interval_s=1.0),
-        )

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from chaoslab.shipped import service_module
-from chaoslab.specs.catalog.base import LabContext, ScrapeJob, ServiceDefinition, gunicorn_command
+from chaoslab.specs.catalog.base import GunicornApp, LabContext, ScrapeJob
 from chaoslab.specs.catalog.redis import redis_url
-from chaoslab.specs.model import HealthCheck, Link, ServiceSpec
+from chaoslab.specs.model import Link
 
 # This service's home: its rules and its load live beside this file.
 HOME = Path(__file__).resolve().parent
@@ -23,10 +23,13 @@ def feature_store_url(ctx: LabContext) -> str:
     return redis_url(ctx.ports["recommender-redis"], ctx.run.secrets.redis)
 
 
-class Recommender(ServiceDefinition):
+class Recommender(GunicornApp):
     """Top-k recommendations per user; popular items when it has no features for the user."""
 
     name = "recommender"
+    role = "recommendations API, MF model + Redis feature store (Flask + gunicorn)"
+    threads = GUNICORN_THREADS
+    depends_on = ("redis", "toxiproxy")
     web = "the recommender's HTTP API (/recommendations/<user>)"
     ports = {"recommender": 16, "recommender-redis": 27}
     scrape = ScrapeJob("recommender")
@@ -46,9 +49,8 @@ class Recommender(ServiceDefinition):
     def links(self, ctx: LabContext) -> list[Link]:
         return [ctx.link("recommender-redis", "redis")]
 
-    def spec(self, ctx: LabContext) -> ServiceSpec:
-        port = ctx.ports["recommender"]
-        env = {
+    def env(self, ctx: LabContext) -> dict[str, str]:
+        return {
             "CHAOSLAB_REDIS_URL": feature_store_url(ctx),
             "CHAOSLAB_SEED": str(ctx.seed),
             **ctx.traced("recommender"),
@@ -59,17 +61,4 @@ class Recommender(ServiceDefinition):
             # A missing feature is looked up once more after this pause, then popularity is read:
             # three round trips to the feature store instead of one (the fallback's latency).
             "RECOMMENDER_FEATURE_RETRY_BACKOFF_S": "0.02",
-            **ctx.app_env(self.name),
         }
-        return ServiceSpec(
-            name=self.name,
-            role="recommendations API, MF model + Redis feature store (Flask + gunicorn)",
-            command=gunicorn_command(
-                "services.recommender.app:app", port, GUNICORN_THREADS, "--timeout", "60"
-            ),
-            cwd=str(ctx.run.source_dir),
-            env=env,
-            ports={"http": port},
-            depends_on=["redis", "toxiproxy"],
-            health=HealthCheck(kind="http", target=f"http://127.0.0.1:{port}/readyz", interval_s=1.0),
-        )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chaoslab.specs.catalog.base import LabContext, ScrapeJob, ServiceDefinition, gunicorn_command
+from chaoslab.specs.catalog.base import GunicornApp, LabContext, ScrapeJob
 from chaoslab.specs.catalog.postgres import dsn
 from chaoslab.specs.catalog.redis import redis_url
-from chaoslab.specs.model import HealthCheck, Link, ServiceSpec
+from chaoslab.specs.model import Link
 
 # This service's home: its rules and its load live beside this file.
 HOME = Path(__file__).resolve().parent
@@ -17,10 +17,15 @@ HOME = Path(__file__).resolve().parent
 GUNICORN_THREADS = 48
 
 
-class Shop(ServiceDefinition):
+class Shop(GunicornApp):
     """Products, cart and checkout, with the "browse by category" feature behind a flag."""
 
     name = "shop"
+    role = "e-commerce API (Flask + gunicorn)"
+    threads = GUNICORN_THREADS
+    depends_on = ("postgres", "redis", "toxiproxy")
+    # Liveness, not /readyz: readiness goes through the pool, which the incident starves.
+    health_path = "/healthz"
     web = "the shop's HTTP API (/products, /cart/<user>, /healthz)"
     ports = {"shop": 10, "shop-postgres": 20, "shop-redis": 21, "shop-checkout": 25, "shop-recommender": 26}
     scrape = ScrapeJob("shop")
@@ -45,8 +50,7 @@ class Shop(ServiceDefinition):
             return []
         return [ctx.link("shop-recommender", "recommender")]
 
-    def spec(self, ctx: LabContext) -> ServiceSpec:
-        port = ctx.ports["shop"]
+    def env(self, ctx: LabContext) -> dict[str, str]:
         env = {
             "CHAOSLAB_DATABASE_URL": dsn(ctx.ports["shop-postgres"], ctx.run.secrets.postgres),
             "CHAOSLAB_REDIS_URL": redis_url(ctx.ports["shop-redis"], ctx.run.secrets.redis),
@@ -55,21 +59,10 @@ class Shop(ServiceDefinition):
             "SHOP_DB_POOL_SIZE": "10",
             # Short enough that a starved pool turns into some 503s, as in the chapter.
             "SHOP_DB_POOL_TIMEOUT": "0.5",
-            **ctx.app_env(self.name),
         }
         if "recommender" in ctx.services:
             env["CHAOSLAB_RECOMMENDER_URL"] = f"http://127.0.0.1:{ctx.ports['shop-recommender']}"
         if "checkout" in ctx.services:
             # Orders go to the checkout service; without it the shop places them itself.
             env["CHAOSLAB_CHECKOUT_URL"] = f"http://127.0.0.1:{ctx.ports['shop-checkout']}"
-        return ServiceSpec(
-            name=self.name,
-            role="e-commerce API (Flask + gunicorn)",
-            command=gunicorn_command("services.shop.app:app", port, GUNICORN_THREADS, "--timeout", "60"),
-            cwd=str(ctx.run.source_dir),
-            env=env,
-            ports={"http": port},
-            depends_on=["postgres", "redis", "toxiproxy"],
-            # Liveness, not /readyz: readiness goes through the pool, which the incident starves.
-            health=HealthCheck(kind="http", target=f"http://127.0.0.1:{port}/healthz", interval_s=1.0),
-        )
+        return env
