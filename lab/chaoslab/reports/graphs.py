@@ -11,6 +11,7 @@ from chaoslab.reports.timings import Timings, format_duration
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 INK = "#1f2328"
 SIGNAL = "#0969da"
@@ -94,6 +95,16 @@ def _mark(ax: Axes, marks: list[tuple[str, float, str, str]], *, labelled: bool)
         ax.axvline(seconds, color=colour, linestyle=style, linewidth=1.6, label=label if labelled else None)
 
 
+def _saved(fig: Figure, ax: Axes, path: Path) -> Path:
+    """Finish a graph on the time axis (the injection at 0, the legend below) and write it."""
+    _style_time_axis(ax, "the injection")
+    _legend_below(ax)
+    fig.tight_layout()
+    fig.savefig(path, bbox_inches="tight", pad_inches=0.15)
+    _pyplot().close(fig)
+    return path
+
+
 def _legend_below(ax: Axes) -> None:
     if not ax.get_legend_handles_labels()[0]:
         return  # nothing was marked (no moment in the timeline): no empty legend box
@@ -144,12 +155,7 @@ def signal_graph(
     top = max([y for y in ys if y == y] + [t.value * factor for t in thresholds] + [0.0])
     ax.set_ylim(0, top * 1.12 or 1)
     _fit_x(ax, [window[0] - origin, window[1] - origin], marks)
-    _style_time_axis(ax, "the injection")
-    _legend_below(ax)
-    fig.tight_layout()
-    fig.savefig(path, bbox_inches="tight", pad_inches=0.15)
-    plt.close(fig)
-    return path
+    return _saved(fig, ax, path)
 
 
 def alerts_graph(
@@ -169,12 +175,7 @@ def alerts_graph(
     _fit_x(ax, [metrics.start - origin, metrics.end - origin], marks)
     _mark(ax, marks, labelled=True)
     ax.set_title("alerts firing")
-    _style_time_axis(ax, "the injection")
-    _legend_below(ax)
-    fig.tight_layout()
-    fig.savefig(path, bbox_inches="tight", pad_inches=0.15)
-    plt.close(fig)
-    return path
+    return _saved(fig, ax, path)
 
 
 @dataclass

@@ -10,8 +10,8 @@ from locust import HttpUser, constant, task
 # Imported for its listeners: the load ends by itself (its request cap, the session's end).
 from chaoslab.load import bounds  # noqa: F401
 from chaoslab.load.pace import paced
+from chaoslab.load.seeded import SEED, SeededUser
 
-SEED = int(os.environ.get("CHAOSLAB_SEED", "1"))
 PRODUCT_ROWS = int(os.environ.get("CHAOSLAB_PRODUCT_ROWS", "1000000"))
 # Seconds between the wholesale customer's checkouts.
 WHOLESALE_EVERY_S = float(os.environ.get("CHAOSLAB_WHOLESALE_EVERY_S", "12"))
@@ -19,18 +19,10 @@ WHOLESALE_EVERY_S = float(os.environ.get("CHAOSLAB_WHOLESALE_EVERY_S", "12"))
 FIRST_WHOLESALE_USER = 500_001
 
 
-class Shopper(HttpUser):
+class Shopper(SeededUser):
     """A shopper's visit: look around, put one or two things in the cart, check out."""
 
     wait_time = paced(0.5, 1.5)
-    _next_index = itertools.count()
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        index = next(Shopper._next_index)
-        # Its own RNG makes the visits a function of the seed alone.
-        self.rng = random.Random(SEED * 1000 + index)
-        self.user_id = index + 1
 
     @task
     def visit(self) -> None:

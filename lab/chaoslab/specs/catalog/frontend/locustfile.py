@@ -6,32 +6,27 @@ the call hangs, which leaves one thread for everybody else, until one more
 share (a person's, in a browser) takes it too.
 """
 
-import itertools
-import os
-import random
 from typing import ClassVar
 
-from locust import HttpUser, task
+from locust import task
 
 # Imported for its listeners: the load ends by itself (its request cap, the session's end).
 from chaoslab.load import bounds  # noqa: F401
 from chaoslab.load.pace import paced
+from chaoslab.load.seeded import SeededUser
 
-SEED = int(os.environ.get("CHAOSLAB_SEED", "1"))
 POSTS = 12
 
 
-class Reader(HttpUser):
+class Reader(SeededUser):
     """Opens the page, reads the feed, likes posts; its own RNG makes its mix a function of the seed."""
 
     wait_time = paced(0.3, 1.0)
     weight = 1
-    _next_index = itertools.count()
     actions_weights: ClassVar[dict[str, int]] = {"page": 1, "feed": 4, "like": 3}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.rng = random.Random(SEED * 1000 + next(Reader._next_index))
         self.actions = {getattr(self, name): weight for name, weight in self.actions_weights.items()}
 
     @task

@@ -1,31 +1,25 @@
 """Locust load for the profile service: people edit their own profile, check it, and look at others'."""
 
 import itertools
-import os
-import random
 
-from locust import HttpUser, task
+from locust import task
 
 # Imported for its listeners: the load ends by itself (its request cap, the session's end).
 from chaoslab.load import bounds  # noqa: F401
 from chaoslab.load.pace import paced
+from chaoslab.load.seeded import SeededUser
 from services.profile.users import LOAD_POPULATION
 
-SEED = int(os.environ.get("CHAOSLAB_SEED", "1"))
 AVATAR_STYLES = ("beach", "mountain", "cat", "bike", "city", "forest", "guitar", "portrait")
 
 
-class ProfileUser(HttpUser):
+class ProfileUser(SeededUser):
     """One person, user id = its index + 1; its own RNG makes its requests a function of the seed."""
 
     wait_time = paced(0.2, 0.6)
-    _next_index = itertools.count()
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        index = next(ProfileUser._next_index)
-        self.rng = random.Random(SEED * 1000 + index)
-        self.user_id = index + 1
         self.edits = itertools.count(1)
         # Locust picks @task methods with the global `random`; drawing from our own RNG keeps
         # each user's mix reproducible.

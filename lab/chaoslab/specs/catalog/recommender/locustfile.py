@@ -8,29 +8,24 @@ rate the recommender counts is a real measure of relevance.
 """
 
 import itertools
-import os
-import random
 
-from locust import HttpUser, task
+from locust import task
 
 # Imported for its listeners: the load ends by itself (its request cap, the session's end).
 from chaoslab.load import bounds  # noqa: F401
 from chaoslab.load.pace import paced
+from chaoslab.load.seeded import SEED, SeededUser
 from services.recommender.world import PEOPLE, affinity, click_probability
 
-SEED = int(os.environ.get("CHAOSLAB_SEED", "1"))
 
-
-class Shopper(HttpUser):
+class Shopper(SeededUser):
     """Looks at recommendations for the people it plays, in turn, and clicks the ones they like."""
 
     wait_time = paced(0.6, 1.0)
-    _next_index = itertools.count()
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        index = next(Shopper._next_index)
-        self.rng = random.Random(SEED * 1000 + index)
+        index = self.index
         options = getattr(self.environment, "parsed_options", None)
         users = max(1, getattr(options, "num_users", 1) or 1)
         # Every person is played by exactly one simulated user, in a fixed turn: any window of

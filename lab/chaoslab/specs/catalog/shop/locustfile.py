@@ -1,31 +1,25 @@
 """Locust load for the shop: a seeded, weighted mix of browsing, carts and checkouts."""
 
-import itertools
 import os
-import random
 
-from locust import HttpUser, task
+from locust import task
 
 from chaoslab.load import bounds  # noqa: F401  (its listeners end the load by itself)
 from chaoslab.load.pace import paced
+from chaoslab.load.seeded import SeededUser
 from services.shop.catalog import category_names
 
-SEED = int(os.environ.get("CHAOSLAB_SEED", "1"))
 PRODUCT_ROWS = int(os.environ.get("CHAOSLAB_PRODUCT_ROWS", "1000000"))
 CATEGORIES = category_names()
 
 
-class ShopUser(HttpUser):
+class ShopUser(SeededUser):
     """A shopper; its own RNG makes its request sequence a function of the seed alone."""
 
     wait_time = paced(0.2, 0.6)
-    _next_index = itertools.count()
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        index = next(ShopUser._next_index)
-        self.rng = random.Random(SEED * 1000 + index)
-        self.user_id = index + 1
         # Locust picks @task methods with the global `random`; drawing from our own RNG
         # instead is what keeps each user's mix reproducible.
         self.actions = {
