@@ -20,7 +20,7 @@ import pytest
 from chaoslab.pytest_plugin import free_port_base as plugin_free_port_base
 
 if TYPE_CHECKING:
-    from chaoslab.live import LiveLab
+    from chaoslab.running_lab import LiveLab
 
 # Blocks handed out in this worker; separate workers get separate ranges (the plugin's rule).
 _handed_out: set[int] = set()

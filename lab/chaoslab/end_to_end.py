@@ -8,13 +8,13 @@ import os
 import time
 from dataclasses import dataclass, field
 
+from chaoslab.calibration import calibration_of
 from chaoslab.errors import LabError
 from chaoslab.lifecycle import (
     Echo,
     apply_fix,
     apply_mitigation,
     baseline_of,
-    calibration_of,
     find_mitigation,
     start_incident,
     start_lab,

@@ -1,6 +1,6 @@
 """LabAccess: what faults and probes may touch of a running lab.
 
-Both the fault kinds (`faults/`) and the probe kinds (`probes/`) take one; `live.py`'s `LiveLab`
+Both the fault kinds (`faults/`) and the probe kinds (`probes/`) take one; `running_lab.py`'s `LiveLab`
 is the implementation, the same on every runtime. It sits below all three so that none reaches
 up: only annotations are imported here.
 """

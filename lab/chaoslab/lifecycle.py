@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from chaoslab import releases
 from chaoslab.atomic import check_writable
+from chaoslab.calibration import calibrate
 from chaoslab.disk.budget import budget_bytes, make_room
+from chaoslab.echo import Echo
 from chaoslab.errors import EnvironmentProblem, LabError, UsageError
 from chaoslab.faults import FaultStep
 from chaoslab.homes import state_home
-from chaoslab.live import LiveLab
 from chaoslab.probes import Value
 from chaoslab.releases import create_working_copy
 from chaoslab.reports.metrics import try_export
+from chaoslab.running_lab import LiveLab
 from chaoslab.runs import Run, Timeline, current_run, require_current_run
 from chaoslab.runs.run import clear_current, mark_current
 from chaoslab.runs.session import (
@@ -30,12 +31,10 @@ from chaoslab.runs.session import (
 from chaoslab.runtimes import RUNTIMES, runtime_for
 from chaoslab.scenarios import Scenario, load_scenario
 from chaoslab.scenarios.model import Mitigation
-from chaoslab.scenarios.observe import PhaseResult, measure, observe
+from chaoslab.scenarios.observe import PhaseResult, observe
 from chaoslab.specs.catalog import DEFINITIONS
 from chaoslab.specs.catalog.prometheus import client_of
 from chaoslab.specs.ports import DEFAULT_PORT_BASE, PortPlan, ensure_free
-
-Echo = Callable[[str], None]
 
 
 def default_port_base() -> int:
@@ -139,56 +138,6 @@ def start_lab(
     return live
 
 
-def calibrate(live: LiveLab, echo: Echo = print) -> list[dict]:
-    """Size the scenario's calibrated settings from this machine's speed, measured now.
-
-    Measured on every start, before the load, so a slow, fast or busy machine each get the
-    setting that puts the same relative stress on them; what was chosen is kept in the run
-    state and the timeline, and shown in the run's summary.
-    """
-    chosen = []
-    # Settings sized from one probe share its readings: one measure of the machine, taken once.
-    read: dict[tuple[str, int], list[tuple[Value, str | None]]] = {}
-    for calibration in live.scenario.calibration:
-        key = (calibration.probe, calibration.samples)
-        if key not in read:
-            # One reading more than asked, the first dropped: it pays for cold caches (a table
-            # read from disk after the template was copied), which is not the machine's speed.
-            read[key] = [
-                measure(live.scenario, live, calibration.probe) for _ in range(calibration.samples + 1)
-            ]
-        readings = read[key]
-        numbers = [v for v, _ in readings[1:] if isinstance(v, int | float) and not isinstance(v, bool)]
-        if not numbers:
-            problem = next((error for _, error in readings if error), "no value")
-            raise EnvironmentProblem(
-                f"Could not calibrate {calibration.env}: probe {calibration.probe} gave {problem}.",
-                hint=f"`chaoslab logs {calibration.service}` and `chaoslab doctor`.",
-            )
-        # The fastest reading: a neighbour's burst or a cache still warming only ever slows one
-        # down (CI: a median of 164 ms against the 121 ms the same lab scanned in under load).
-        measured = min(numbers)
-        value = calibration.scaled(measured)
-        live.set_env(calibration.service, {calibration.env: f"{value:g}"})
-        record = {
-            "service": calibration.service,
-            "env": calibration.env,
-            "value": value,
-            "probe": calibration.probe,
-            "measured": round(measured, 3),
-            "reference": calibration.reference,
-        }
-        Timeline(live.run.timeline_path).record("calibrated", **record)
-        echo(
-            f"calibrated {calibration.env}={value:g} ({calibration.probe} {measured:.3g} "
-            f"against {calibration.reference:g} where {calibration.value:g} was chosen)"
-        )
-        chosen.append(record)
-    if chosen:
-        live.run.write_state(calibration=chosen)
-    return chosen
-
-
 def start_load(live: LiveLab) -> None:
     """Start the scenario's simulated users, bounded by the session's end (and a request cap)."""
     live.run.write_state(load_on=True)
@@ -250,11 +199,6 @@ def measure_baseline(live: LiveLab, echo: Echo = print, *, warm_up: bool = True)
         "baseline_measured", ok=result.ok, elapsed_s=round(result.elapsed_s, 1), values=baseline
     )
     return result
-
-
-def calibration_of(live: LiveLab) -> list[dict]:
-    """The settings this run sized from the machine's speed (empty when the scenario has none)."""
-    return list(live.run.read_state().calibration)
 
 
 def baseline_of(live: LiveLab) -> dict[str, Value]:

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from rich.console import Console
 
 from chaoslab import lifecycle
-from chaoslab.live import LiveLab
 from chaoslab.probes import Value
 from chaoslab.reports.summary import checks_table
 from chaoslab.reports.verdict import verdict_document
+from chaoslab.running_lab import LiveLab
 from chaoslab.scenarios.observe import CheckResult, PhaseResult, measure, observe
 
 

@@ -25,8 +25,8 @@ from chaoslab.calls import (
 )
 from chaoslab.errors import EnvironmentProblem, NoAnswer
 from chaoslab.faults.redis_config import RedisConfigFault
-from chaoslab.live import LiveLab
 from chaoslab.probes.sql import SqlProbe
+from chaoslab.running_lab import LiveLab
 from tests.stub_servers import hung_server
 
 

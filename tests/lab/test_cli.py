@@ -347,7 +347,7 @@ HEAVY |= {
     "gevent",
     "rich.live",
     "chaoslab.lifecycle",
-    "chaoslab.live",
+    "chaoslab.running_lab",
     "chaoslab.runtimes",
 }
 

@@ -34,7 +34,7 @@ def test_the_plugin_is_registered_and_starts_nothing_unless_asked(tmp_path: Path
         "import sys\n\n"
         "def test_nothing_of_the_lab_is_loaded():\n"
         "    assert 'chaoslab.pytest_plugin' in sys.modules\n"
-        "    assert 'chaoslab.lifecycle' not in sys.modules and 'chaoslab.live' not in sys.modules\n"
+        "    assert 'chaoslab.lifecycle' not in sys.modules and 'chaoslab.running_lab' not in sys.modules\n"
     )
     result = pytest_in(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from chaoslab.faults.toxic import ToxicFault
-from chaoslab.live import LiveLab
+from chaoslab.running_lab import LiveLab
 from chaoslab.waiting import wait_until
 from tests.conftest import running_lab
 

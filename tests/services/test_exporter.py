@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from chaoslab.live import LiveLab
+from chaoslab.running_lab import LiveLab
 from chaoslab.waiting import wait_until
 from tests.conftest import listening_addresses, running_lab
 

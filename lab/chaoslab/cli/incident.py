@@ -29,8 +29,8 @@ from chaoslab.errors import NotHealthy
 from chaoslab.output import emit_json, new_table
 
 if TYPE_CHECKING:
-    from chaoslab.live import LiveLab
     from chaoslab.places import Place
+    from chaoslab.running_lab import LiveLab
     from chaoslab.runs.session import Session
     from chaoslab.scenarios.observe import PhaseResult
 

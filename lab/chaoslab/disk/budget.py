@@ -18,12 +18,11 @@ from chaoslab.disk import images as image_use
 from chaoslab.disk.sizes import human, parse_size
 from chaoslab.disk.templates import list_templates, remove_template, template_lock, templates_root
 from chaoslab.disk.usage import measure
+from chaoslab.echo import Echo
 
 BUDGET_ENV = "CHAOSLAB_DISK_BUDGET"
 # Room for ~10 templates, the docker images and a few weeks of runs, on a small VM's disk.
 DEFAULT_BUDGET = "20G"
-
-Echo = Callable[[str], object]
 
 
 def budget_bytes() -> int:

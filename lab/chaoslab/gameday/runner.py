@@ -15,12 +15,13 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from chaoslab.atomic import make_folder
+from chaoslab.echo import Echo
 from chaoslab.errors import LabError, UsageError
 from chaoslab.gameday.board import write_board
 from chaoslab.gameday.plan import load_plan, schedule
@@ -43,14 +44,13 @@ from chaoslab.lifecycle import (
     start_load,
     stop_lab,
 )
-from chaoslab.live import LiveLab
 from chaoslab.reports.postmortem import write_postmortem
 from chaoslab.reports.timings import compute_timings
+from chaoslab.running_lab import LiveLab
 from chaoslab.runs import Timeline
 from chaoslab.runs.run import ensure_traversable
 from chaoslab.scenarios import Scenario, load_scenario
 
-Echo = Callable[[str], None]
 POLL_S = 1.0
 # A lab's session outlasts its round: every team's lab starts, warms up and measures its
 # baseline before the round's clock (from the injection) runs; the round ends its labs itself.

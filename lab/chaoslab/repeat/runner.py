@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from chaoslab.echo import Echo
 from chaoslab.end_to_end import run_scenario
 from chaoslab.errors import EnvironmentProblem, LabError, UsageError
-from chaoslab.lifecycle import Echo
 from chaoslab.load.busy import busy_cores as keep_cores_busy
 from chaoslab.load.busy import check_busy_cores
 from chaoslab.repeat.records import RunRecord, record_of

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chaoslab.faults.liveness import LivenessFault
-from chaoslab.live import LiveLab
+from chaoslab.running_lab import LiveLab
 from chaoslab.runs import Run
 from chaoslab.runtimes.core.desired import spec_hash
 from chaoslab.scenarios import load_scenario

@@ -10,7 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from chaoslab.faults import FaultStep
 from chaoslab.faults.scrape import ScrapeFault
-from chaoslab.live import LiveLab
+from chaoslab.running_lab import LiveLab
 from chaoslab.waiting import wait_until
 from tests.conftest import running_lab
 

@@ -11,13 +11,11 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from chaoslab.echo import Echo
 from chaoslab.errors import EnvironmentProblem
-
-Echo = Callable[[str], object]
 
 SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"

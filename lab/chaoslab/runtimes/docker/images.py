@@ -27,13 +27,14 @@ import tarfile
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from pydantic import BaseModel, ConfigDict
 
+from chaoslab.echo import Echo
 from chaoslab.errors import EnvironmentProblem
 from chaoslab.runtimes.docker.base_image import (
     BASE_PACKAGES,
@@ -45,8 +46,6 @@ from chaoslab.runtimes.docker.base_image import (
 )
 from chaoslab.runtimes.docker.engine import LAB_LABEL, engine
 from chaoslab.shipped import DOCKER, REQUIREMENTS, ROOT, SERVICES
-
-Echo = Callable[[str], object]
 
 APP_DOCKERFILE = DOCKER / "Dockerfile"
 BROWSER_DOCKERFILE = DOCKER / "browser.Dockerfile"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chaoslab.live import LiveLab
+from chaoslab.running_lab import LiveLab
 from chaoslab.runs import Run
 from chaoslab.scenarios import load_scenario
 
