@@ -251,7 +251,7 @@ def test_a_calibrated_setting_follows_the_measured_speed_within_its_bounds() -> 
 
 def test_a_calibration_sizes_a_service_of_the_lab_or_the_load_s_pace(tmp_path: Path) -> None:
     paced = [c for c in load_scenario("db-pool-exhaustion").calibration if c.service == "locust"]
-    assert [c.env for c in paced] == ["CHAOSLAB_LOAD_PACE"]
+    assert [(c.env, c.reading) for c in paced] == [("CHAOSLAB_LOAD_PACE", "median")]
     path = _broken_copy(tmp_path, lambda d: d["calibration"][0].update(service="checkout"))
     with pytest.raises(UsageError, match=r"'checkout' is not one of services, nor locust"):
         parse_scenario(path)

@@ -32,8 +32,8 @@ def format_value(value: Value, unit: str = "") -> str:
 def calibration_note(calibration: list[dict]) -> str:
     """What this run sized from the machine's speed, in one line: "SHOP_DB_POOL_TIMEOUT=1.1 (…)"."""
     return "; ".join(
-        f"{c['env']}={c['value']:g} for this machine ({c['probe']} {c['measured']:g} "
-        f"against a reference of {c['reference']:g})"
+        f"{c['env']}={c['value']:g} for this machine ({c['probe']} {c['measured']:g}"
+        f"{', ' + c['reading'] if c.get('reading') else ''}, against a reference of {c['reference']:g})"
         for c in calibration
     )
 

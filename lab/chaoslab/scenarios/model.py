@@ -134,6 +134,10 @@ class Calibration(Strict):
     value: float = Field(gt=0)
     bounds: tuple[float, float]
     samples: int = Field(default=5, ge=1, le=10)
+    # Which reading stands for the machine: the fastest (noise only slows a reading, so the
+    # fastest is the machine's own speed) or the median (the speed the machine keeps, a busy
+    # neighbour included: what a load sized for minutes has to live with).
+    reading: Literal["fastest", "median"] = "fastest"
 
     @model_validator(mode="after")
     def _bounds_hold_the_value(self) -> Calibration:
