@@ -61,7 +61,8 @@ def test_turning_the_flag_off_mitigates(port_base: int) -> None:
     assert outcome.ok, outcome.error or [(c.label, c.value) for p in outcome.phases for c in p.checks]
     mitigation = phase(outcome, "mitigation flag-off")
     baseline_p99 = phase(outcome, "baseline").summary["p99_latency"]
-    assert mitigation.summary["p99_latency"] < max(0.1, 2 * baseline_p99)
+    # Under the alert line, or within 2x the baseline (the scenario's own check, seen again).
+    assert mitigation.summary["p99_latency"] < max(0.25, 2 * baseline_p99)
 
 
 def test_a_bigger_pool_only_partly_helps(port_base: int) -> None:
