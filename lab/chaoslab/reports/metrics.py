@@ -8,6 +8,7 @@ learner saw, without a sampler process of our own.
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -65,8 +66,12 @@ def firing_spans(
 def export_metrics(run: Run, scenario: Scenario, prometheus: PrometheusClient) -> RunMetrics:
     """Query the run's key signals and ALERTS, write metrics.json, record alert events once each."""
     events = Timeline(run.timeline_path).events()
-    start = events[0]["ts"] if events else time.time() - 3600
     end = time.time()
+    first = events[0]["ts"] if events else end - 3600
+    # The grid ends at `end` itself, so the last point is the state the run ended in: on a grid
+    # from the first event, a recovery seen a moment before the export could fall between the
+    # last step and the end, and the exported series would never show it (CI, missing-metrics).
+    start = end - math.ceil((end - first) / STEP_S) * STEP_S
     metrics = RunMetrics(step_s=STEP_S, start=start, end=end)
     for name in scenario.summary_probes:
         probe = scenario.probes[name]
