@@ -11,7 +11,7 @@ import statistics
 
 from chaoslab.echo import Echo
 from chaoslab.errors import EnvironmentProblem
-from chaoslab.probes import Value
+from chaoslab.probes import Value, is_number
 from chaoslab.running_lab import LiveLab
 from chaoslab.runs import Timeline
 from chaoslab.scenarios.observe import measure
@@ -36,7 +36,7 @@ def calibrate(live: LiveLab, echo: Echo = print) -> list[dict]:
                 measure(live.scenario, live, calibration.probe) for _ in range(calibration.samples + 1)
             ]
         readings = read[key]
-        numbers = [v for v, _ in readings[1:] if isinstance(v, int | float) and not isinstance(v, bool)]
+        numbers = [v for v, _ in readings[1:] if is_number(v)]
         if not numbers:
             problem = next((error for _, error in readings if error), "no value")
             raise EnvironmentProblem(

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import TypeGuard
 
 from pydantic import BaseModel, ConfigDict
 
 from chaoslab.lab_access import LabAccess
 
 Value = float | bool | str | None
+
+
+def is_number(value: object) -> TypeGuard[int | float]:
+    """A reading that is a number: an int or a float, not a bool (True is an int to Python)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 class Probe(BaseModel, ABC):

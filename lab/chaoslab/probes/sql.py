@@ -7,7 +7,7 @@ from typing import Literal
 
 from chaoslab.calls import postgres
 from chaoslab.lab_access import LabAccess
-from chaoslab.probes.base import Probe, Value
+from chaoslab.probes.base import Probe, Value, is_number
 
 
 class SqlProbe(Probe):
@@ -22,7 +22,7 @@ class SqlProbe(Probe):
         if row is None:
             return None
         value = row[0]
-        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+        return float(value) if is_number(value) else value
 
 
 def plan_node_types(plan: dict) -> list[str]:

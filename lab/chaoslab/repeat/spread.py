@@ -8,7 +8,7 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from chaoslab.probes import Value
+from chaoslab.probes import Value, is_number
 from chaoslab.repeat.records import RunRecord
 from chaoslab.reports.summary import format_value
 
@@ -97,7 +97,7 @@ class VariantAggregate:
 
 
 def _is_number(value: Value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return is_number(value) and math.isfinite(value)
 
 
 def _probe_spread(probe: str, unit: str, values: list[Value]) -> ProbeSpread:

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chaoslab.faults import FaultStep
-from chaoslab.probes import ProbeDef
+from chaoslab.probes import ProbeDef, is_number
 from chaoslab.specs.load import LoadPlan
 
 Number = float | int
@@ -15,10 +15,6 @@ Number = float | int
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 class Check(Strict):
@@ -76,11 +72,11 @@ class Check(Strict):
     def threshold(self, baseline: object = None) -> float | None:
         """The line in force for this run: the absolute line, moved by the baseline when known."""
         line = self.line
-        if line is None or not self.relative_to_baseline or not _is_number(baseline):
+        if line is None or not self.relative_to_baseline or not is_number(baseline):
             return line
         factor = self.and_baseline if self.and_baseline is not None else self.or_baseline
         assert factor is not None
-        scaled = factor * float(baseline)  # type: ignore[arg-type]
+        scaled = factor * float(baseline)
         # "and" keeps the stricter of the two lines, "or" the looser; which is which depends
         # on the direction: for `above` the stricter line is the higher one.
         stricter = self.and_baseline is not None
@@ -109,9 +105,9 @@ class Check(Strict):
         if self.above is not None or self.below is not None:
             line = self.threshold(baseline)
             assert line is not None
-            if not _is_number(value):
+            if not is_number(value):
                 return False
-            return value > line if self.above is not None else value < line  # type: ignore[operator]
+            return value > line if self.above is not None else value < line
         if self.equals is not None:
             return value == self.equals
         if self.contains is not None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from chaoslab.errors import LabError
 from chaoslab.lab_access import LabAccess
-from chaoslab.probes import Value
+from chaoslab.probes import Value, is_number
 from chaoslab.scenarios.model import Expectation, Scenario
 
 POLL_S = 2.0
@@ -57,15 +57,15 @@ def measure(scenario: Scenario, lab: LabAccess, probe: str) -> tuple[Value, str 
 
 
 def _more_extreme(old: Value, new: Value, toward_high: bool) -> Value:
-    if not isinstance(new, int | float) or isinstance(new, bool):
+    if not is_number(new):
         return new if old is None else old
-    if not isinstance(old, int | float) or isinstance(old, bool):
+    if not is_number(old):
         return new
     return max(old, new) if toward_high else min(old, new)
 
 
 def _median(values: list[Value]) -> Value:
-    numbers = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    numbers = [float(v) for v in values if is_number(v)]
     if numbers:
         return statistics.median(numbers)
     return values[-1] if values else None
