@@ -20,11 +20,9 @@ def test_every_shipped_scenario_loads() -> None:
 
 def test_db_pool_exhaustion_matches_the_chapter() -> None:
     scenario = load_scenario("db-pool-exhaustion")
-    assert scenario.symptoms.alerts_firing == [
-        "APIServiceP99Latency",
-        "DatabaseConnectionPoolUsage",
-        "HTTP5xxErrorRate",
-    ]
+    # The chapter's two alerts; its 5xx rate "is slightly elevated" (a check, not a page).
+    assert scenario.symptoms.alerts_firing == ["APIServiceP99Latency", "DatabaseConnectionPoolUsage"]
+    assert "HTTP5xxErrorRate" in scenario.recovery.alerts_resolved
     assert scenario.symptoms.alerts_within_s == 30
     assert scenario.data.products >= 1_000_000
     assert "CREATE INDEX" in scenario.fix.steps[0].sql  # type: ignore[union-attr]

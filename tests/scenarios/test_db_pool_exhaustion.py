@@ -39,8 +39,9 @@ def check_variant(run_of_variant: VariantRun) -> None:
     # The chapter's "usage at 95%" is an example; its alert line is 90 %. The summary is the
     # worst 10-s average, 94-100 % across runs (a CI run: 94 %): judged against the alert line.
     assert symptoms.summary["pool_usage"] > 0.9
-    assert symptoms.summary["error_rate_5xx"] > max(0.01, baseline.summary["error_rate_5xx"])
-    for alert in ("APIServiceP99Latency", "DatabaseConnectionPoolUsage", "HTTP5xxErrorRate"):
+    # "Slightly elevated": past a healthy shop's none; the chapter pages on the other two.
+    assert symptoms.summary["error_rate_5xx"] > max(0.002, baseline.summary["error_rate_5xx"])
+    for alert in ("APIServiceP99Latency", "DatabaseConnectionPoolUsage"):
         fired = check(symptoms, f"alert {alert}")
         assert fired.at_s is not None and fired.at_s <= 30, (alert, fired)
     assert "Seq Scan on products" in str(check(symptoms, "category_query_plan").value)
@@ -78,7 +79,7 @@ def test_learner_investigates_with_real_tools_and_their_own_fix_verifies(chaosla
     started = chaoslab("start", SCENARIO, "--seed", "4")
     assert started.returncode == 0, started.stderr
     assert "INCIDENT" in started.stdout
-    for alert in ("APIServiceP99Latency", "DatabaseConnectionPoolUsage", "HTTP5xxErrorRate"):
+    for alert in ("APIServiceP99Latency", "DatabaseConnectionPoolUsage"):
         assert alert in started.stdout
 
     status = chaoslab("status")
