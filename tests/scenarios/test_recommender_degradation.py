@@ -58,7 +58,11 @@ def check_variant(run_of_variant: VariantRun) -> None:
     worst = symptoms.summary["p99_latency"]
     print(f"{variant}: recommender P99 {baseline_p99:.3f} s → {worst:.3f} s → {recovery_p99:.3f} s")
     assert baseline_p99 < 0.5
-    assert worst >= max(0.12, 1.5 * baseline_p99)
+    assert worst >= 0.12
+    # What the fault adds moves every request: the median at least doubles (a shared host's P99
+    # is its slowest moments, 0.21 s at baseline in one CI run).
+    baseline_median = baseline.summary["median_latency"]
+    assert symptoms.summary["median_latency"] >= max(0.06, 2 * baseline_median), baseline_median
     assert worst < 0.5  # "slightly increased": RecommenderP99Latency never pages
     # ...and the signals that tell: the service falls back to popular items.
     assert symptoms.summary["fallback_ratio"] > 0.5
