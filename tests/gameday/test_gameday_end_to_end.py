@@ -46,9 +46,9 @@ rounds:
 # Round 2 runs out its time (nobody resolves). Its limit leaves red's three commands room: with
 # two labs in their incident on 2 cores, one CLI command took 12-25 s in a CI run. Round 1 ends
 # when both teams have verified; its limit is room, not a measure: in a CI run on a host 3x slower
-# than usual, blue's lab paged again 40 s after its fix (red's lab, resolved, was being taken down
-# and its post-mortem drawn on the same 2 cores), and the round ran out at 180 s before blue's fix
-# verified.
+# than usual, blue's lab paged again from 40 s to 80 s after its fix (while red's resolved lab was
+# taken down and its post-mortem drawn on the same 2 cores), and the round ran out at 180 s before
+# blue's fix verified.
 LIMITS = {1: 240, 2: 120}
 # A deadline, not a measure: two rounds of 300 s plus starting two labs twice. On a host 3x
 # slower than usual the game day outlasted 600 s (CI, 2026-12-01).
