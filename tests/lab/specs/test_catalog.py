@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import os
 import subprocess
 import sys
@@ -81,6 +82,60 @@ def test_the_chapter_s_alert_names_come_from_the_shop_s_home() -> None:
         "DatabaseConnectionPoolUsage",
         "HTTP5xxErrorRate",
     ]
+
+
+# The shop's pool as one CI run saw it: full from +10 s, one two-scrape dip (6, then 7 of 10
+# connections) while a wave of requests gave up, full again, then drained by the fix at +40 s.
+POOL_USED = "0 0 0 0 0 10 10 10 10 10 10 10 6 7 10 10 10 10 10 10 1 1 1 1 1 1 1 1 1 1 1 1 1 1"
+
+
+def test_a_saturated_pool_s_momentary_dip_does_not_reset_its_page(tmp_path) -> None:
+    """promtool replays the pool's samples: the page holds through the dip and ends after the drain."""
+    home = DEFINITIONS["shop"]
+    assert home.rules is not None
+    firing = [
+        {
+            "exp_labels": {"severity": "page", "service": "shop"},
+            "exp_annotations": {
+                "chapter_name": "Database_Connection_Pool_Usage",
+                "summary": "Shop database connection pool usage at 100%.",
+            },
+        }
+    ]
+    plan = {
+        "rule_files": [str(home.rules)],
+        "evaluation_interval": "2s",
+        "tests": [
+            {
+                "interval": "2s",
+                "input_series": [
+                    {
+                        "series": 'db_client_connection_count{job="shop",db_client_connection_state="used"}',
+                        "values": POOL_USED,
+                    },
+                    {"series": 'db_client_connection_max{job="shop"}', "values": "10x40"},
+                ],
+                "alert_rule_test": [
+                    {"eval_time": "8s", "alertname": "DatabaseConnectionPoolUsage", "exp_alerts": []},
+                    # An average over 10 s read 0.88 here and the alert went back to pending.
+                    *(
+                        {"eval_time": t, "alertname": "DatabaseConnectionPoolUsage", "exp_alerts": firing}
+                        for t in ("24s", "28s", "30s", "34s")
+                    ),
+                    {"eval_time": "54s", "alertname": "DatabaseConnectionPoolUsage", "exp_alerts": []},
+                ],
+            }
+        ],
+    }
+    test_file = tmp_path / "pool_page.test.yml"
+    test_file.write_text(json.dumps(plan))  # JSON is YAML
+    done = subprocess.run(
+        [find_binary("promtool"), "test", "rules", str(test_file)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("home", HOMES_WITH_LOAD, ids=lambda d: d.name)
