@@ -9,6 +9,8 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import statistics
+from datetime import datetime
 
 import pytest
 
@@ -41,6 +43,26 @@ def value_at(points: list[tuple[float, float]], ts: float) -> float:
     return [v for t, v in points if t <= ts][-1]
 
 
+def api_p99_between(run: Run, start: float, end: float) -> float:
+    """P99 (s) of the shop's requests but /checkout that arrived in [start, end], from its access log."""
+    durations = []
+    for line in run.log_path("shop").read_text().splitlines():
+        if not line.startswith("{"):
+            continue  # gunicorn's own lines
+        entry = json.loads(line)
+        if (
+            entry.get("logger") != "access"
+            or entry.get("duration_ms") is None
+            or str(entry.get("route")).startswith("/checkout")
+        ):
+            continue
+        arrived = datetime.fromisoformat(entry["ts"]).timestamp() - entry["duration_ms"] / 1000
+        if start <= arrived <= end:
+            durations.append(entry["duration_ms"] / 1000)
+    assert len(durations) >= 100, f"only {len(durations)} API requests between the fault and the fix"
+    return statistics.quantiles(durations, n=100)[98]
+
+
 # Its variants' runs (tests/scenarios/test_variants.py) measure latency against a 2-core baseline.
 VARIANT_MARKS = (pytest.mark.alone,)
 
@@ -65,8 +87,15 @@ def check_variant(run_of_variant: VariantRun) -> None:
     ratio = value_at(series(run, "checkout_5xx_ratio"), phase_end["symptoms"])
     print(f"{variant}: checkout 5xx ratio over the 30 s before the end of symptoms: {ratio:.1%}")
     assert 0.05 <= ratio <= 0.25, ratio
-    # "API latency normal": this run's own normal, not a latency tuned to one machine.
-    assert symptoms.summary["api_p99_latency"] < max(0.1, 2 * baseline.summary["api_p99_latency"])
+    # "Your API service metrics show normal latency": the rest of the API does not page
+    # (APIServiceP99Latency's 250 ms line), or stays within 2x this run's own baseline. Judged on
+    # the requests that came while the fault was in: a 30 s P99 window straddles the injection,
+    # and in one CI run a host stall 8 s before it (requests up to 890 ms) read as 0.33 s for
+    # 25 s of the fault, while the requests after the injection had a P99 of 70 ms. Each restart
+    # boots a Python worker on the same 2 cores: the other routes' P99 was 40-192 ms in the fault.
+    during = api_p99_between(run, injected_at, fixed_at)
+    print(f"{variant}: the rest of the API's P99 between fault and fix: {during * 1000:.0f} ms")
+    assert during < max(0.25, 2 * baseline.summary["api_p99_latency"]), during
     assert check(symptoms, "checkout_restarts").value >= 3
     code, reason = LAST_EXIT[variant]
     last_exit = str(check(symptoms, "checkout_last_exit").value)
