@@ -1,10 +1,12 @@
-"""What scenario tests read from a run's outcome: a phase, a check, the failures to show."""
+"""What scenario tests read from a run's outcome: a phase, a check, the failures to show, a service's log."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from chaoslab.end_to_end import RunOutcome
+from chaoslab.runs import Run
 from chaoslab.scenarios.observe import CheckResult, PhaseResult
 
 
@@ -32,3 +34,9 @@ def failures(outcome: RunOutcome) -> object:
         (result.name, [(c.label, c.value, c.at_s, c.error) for c in result.checks if not c.held])
         for result in outcome.phases
     ]
+
+
+def json_log(run: Run, service: str) -> list[dict]:
+    """The service's JSON log lines (gunicorn's own plain lines left out)."""
+    lines = run.log_path(service).read_text().splitlines()
+    return [json.loads(line) for line in lines if line.startswith("{")]

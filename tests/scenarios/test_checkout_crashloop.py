@@ -15,7 +15,7 @@ from datetime import datetime
 import pytest
 
 from chaoslab.runs import Run, Timeline
-from tests.scenarios.outcomes import VariantRun, check
+from tests.scenarios.outcomes import VariantRun, check, json_log
 
 SCENARIO = "checkout-crashloop"
 # How each cause ends the process, as the runtime records it: (exit code, reason).
@@ -46,10 +46,7 @@ def value_at(points: list[tuple[float, float]], ts: float) -> float:
 def api_p99_between(run: Run, start: float, end: float) -> float:
     """P99 (s) of the shop's requests but /checkout that arrived in [start, end], from its access log."""
     durations = []
-    for line in run.log_path("shop").read_text().splitlines():
-        if not line.startswith("{"):
-            continue  # gunicorn's own lines
-        entry = json.loads(line)
+    for entry in json_log(run, "shop"):
         if (
             entry.get("logger") != "access"
             or entry.get("duration_ms") is None

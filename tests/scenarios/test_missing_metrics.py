@@ -21,7 +21,7 @@ from chaoslab.reports.metrics import STEP_S, read_metrics
 from chaoslab.runs import Run, Timeline
 from chaoslab.scenarios import load_scenario
 from chaoslab.scenarios.catalog import SCENARIOS_DIR
-from tests.scenarios.outcomes import VariantRun, check
+from tests.scenarios.outcomes import VariantRun, check, json_log
 
 SCENARIO = "missing-metrics"
 # What `up{job="exporter"}` says while each variant's dashboard is empty.
@@ -51,12 +51,6 @@ SCRAPE_INTERVAL_S = 5
 RENDER_S = 1.5
 APPLY_S = {"scrape-job-missing": 10.0, "scrape-timeout": 1.0}  # the others: 0
 LOADED_S = 3.0
-
-
-def exporter_log(run: Run) -> list[dict]:
-    """The exporter's JSON log lines (gunicorn's own plain lines left out)."""
-    lines = run.log_path("exporter").read_text().splitlines()
-    return [json.loads(line) for line in lines if line.startswith("{")]
 
 
 def test_the_probes_watch_the_saved_panel() -> None:
@@ -115,7 +109,7 @@ def check_variant(run_of_variant: VariantRun) -> None:
     assert after_fix_s <= bound_s, f"panel refilled {after_fix_s:.1f} s after the fix (bound {bound_s:.1f} s)"
 
     # "despite the service running and processing requests. Its logs look fine."
-    log = exporter_log(run)
+    log = json_log(run, "exporter")
     assert [e for e in log if e["level"] not in ("INFO", "DEBUG")] == []
     plain = [line for line in run.log_path("exporter").read_text().splitlines() if not line.startswith("{")]
     assert not [line for line in plain if "[ERROR]" in line or "[CRITICAL]" in line or "Traceback" in line]

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -54,15 +55,15 @@ def test_a_lab_listens_on_its_services_ports_and_their_links_only() -> None:
     }
 
 
+def promtool(*args: str) -> subprocess.CompletedProcess[str]:
+    """Debian's promtool with ``args``, its output captured."""
+    return subprocess.run([find_binary("promtool"), *args], capture_output=True, text=True, timeout=60)
+
+
 @pytest.mark.parametrize("home", HOMES_WITH_RULES, ids=lambda d: d.name)
 def test_rules_are_a_rule_file_promtool_accepts(home: ServiceDefinition) -> None:
     assert home.rules is not None
-    done = subprocess.run(
-        [find_binary("promtool"), "check", "rules", str(home.rules)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = promtool("check", "rules", str(home.rules))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "SUCCESS" in done.stdout + done.stderr
 
@@ -89,7 +90,7 @@ def test_the_chapter_s_alert_names_come_from_the_shop_s_home() -> None:
 POOL_USED = "0 0 0 0 0 10 10 10 10 10 10 10 6 7 10 10 10 10 10 10 1 1 1 1 1 1 1 1 1 1 1 1 1 1"
 
 
-def test_a_saturated_pool_s_momentary_dip_does_not_reset_its_page(tmp_path) -> None:
+def test_a_saturated_pool_s_momentary_dip_does_not_reset_its_page(tmp_path: Path) -> None:
     """promtool replays the pool's samples: the page holds through the dip and ends after the drain."""
     home = DEFINITIONS["shop"]
     assert home.rules is not None
@@ -129,12 +130,7 @@ def test_a_saturated_pool_s_momentary_dip_does_not_reset_its_page(tmp_path) -> N
     }
     test_file = tmp_path / "pool_page.test.yml"
     test_file.write_text(json.dumps(plan))  # JSON is YAML
-    done = subprocess.run(
-        [find_binary("promtool"), "test", "rules", str(test_file)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = promtool("test", "rules", str(test_file))
     assert done.returncode == 0, done.stdout + done.stderr
 
 
