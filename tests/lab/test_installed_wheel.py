@@ -84,7 +84,6 @@ def test_the_wheel_holds_one_package_with_its_scenarios_and_no_generic_names(
 
 @pytest.mark.scenario
 @pytest.mark.integration
-@pytest.mark.alone  # its checks are db-pool-exhaustion's, whose own tests run alone
 def test_the_installed_command_runs_an_incident_end_to_end(
     installed: Path, tmp_path: Path, port_base: int
 ) -> None:
@@ -92,11 +91,13 @@ def test_the_installed_command_runs_an_incident_end_to_end(
     listed = _elsewhere(tmp_path, chaoslab, "list", "--json")
     assert listed.returncode == 0, listed.stderr
     assert "db-pool-exhaustion" in {s["id"] for s in json.loads(listed.stdout)["scenarios"]}
+    # missing-metrics: a release patch, a service of the lab's own and Prometheus, all from the
+    # wheel's data; it judges no latency, so the test need not have the machine to itself.
     done = _elsewhere(
         tmp_path,
         chaoslab,
         "run",
-        "db-pool-exhaustion",
+        "missing-metrics",
         "--seed",
         "1",
         "--port-base",

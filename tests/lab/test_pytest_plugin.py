@@ -43,21 +43,22 @@ def test_the_plugin_is_registered_and_starts_nothing_unless_asked(tmp_path: Path
     assert "--chaoslab-keep" in pytest_in(tmp_path, "--help").stdout
 
 
+# missing-metrics: the plugin's path is every scenario's, and this one judges no latency, so the
+# test shares the machine with others instead of waiting for it alone.
 USER_TEST = """
-def test_the_index_restores_the_shop(chaoslab_lab):
-    lab = chaoslab_lab("db-pool-exhaustion", seed=3)
+def test_the_fix_brings_the_panel_back(chaoslab_lab):
+    lab = chaoslab_lab("missing-metrics", seed=3)
     symptoms = lab.wait_for_symptoms()
     assert symptoms, symptoms.table
-    assert lab.measure("feature_enabled") is True
+    assert lab.measure("exporter_ready") == 200
     lab.apply_fix()
-    verdict = lab.assert_recovered(wait_s=150)
-    assert verdict.ok and "p99_latency" in verdict.table
+    verdict = lab.assert_recovered(wait_s=90)
+    assert verdict.ok and "panel_no_data" in verdict.table
     print("RUN_DIR", lab.run.dir)
 """
 
 
 @pytest.mark.scenario
-@pytest.mark.alone
 def test_a_users_recovery_test_drives_a_real_lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "test_recovery.py").write_text(USER_TEST)
     result = pytest_in(tmp_path, "-s", "--chaoslab-keep", port_start=free_port_base())

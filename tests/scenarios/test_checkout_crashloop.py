@@ -108,12 +108,20 @@ def check_variant(run_of_variant: VariantRun) -> None:
     if variant == "memory-leak":
         # The saw-tooth: the worker's memory climbs under load, and drops at each OOM kill.
         memory = [(t, v) for t, v in series(run, "checkout_memory") if injected_at <= t <= fixed_at]
-        # A tooth's edge is a fall of a third or more between two samples: a kill, then a fresh worker.
-        # (A peak need not be sampled at its top: the sample before a kill may still be climbing.)
-        drops = [(a, b) for (_, a), (_, b) in itertools.pairwise(memory) if b < a / 1.3]
+        # A tooth's edge is a fall of 15 % or more between two samples: a kill, then a fresh worker
+        # (the leaking worker only grows). Neither side need be sampled at its extreme: the sample
+        # before a kill may still be climbing, the one after may come when the new worker has already
+        # served a few checkouts (CI: 102 -> 79 MiB, 2 s apart, at about 12 MiB/s of leak).
+        drops = [(a, b) for (_, a), (_, b) in itertools.pairwise(memory) if b < a * 0.85]
         shown = ", ".join(f"{v / 2**20:.0f}" for _, v in memory)
         assert len(drops) >= 2, f"memory (MiB) between injection and fix: {shown}"
-        assert max(a for a, _ in drops) > 90 * 2**20 and min(v for _, v in memory) < 80 * 2**20, shown
+        # Judged against the worker's own memory before the fault (~55 MiB here): each tooth climbs
+        # well above it, and a fresh worker starts near it. Not against fixed MiB: with a 2 s scrape
+        # and ~12 MiB/s of leak, the last sample before a kill may sit 25 MiB under the limit
+        # (a run's teeth were sampled at 86-88 MiB, another's at 104-114 MiB).
+        before = baseline.summary["checkout_memory"]
+        assert max(a for a, _ in drops) > 1.3 * before, f"{shown} (baseline {before / 2**20:.0f})"
+        assert min(v for _, v in memory) < 1.2 * before, f"{shown} (baseline {before / 2**20:.0f})"
 
     # Recovery: no restart for 30 s, checkout 5xx under 0.5 %, no acknowledged order lost.
     assert check(recovery, "checkout_stable_s").value > 30
