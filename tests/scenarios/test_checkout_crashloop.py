@@ -115,13 +115,13 @@ def check_variant(run_of_variant: VariantRun) -> None:
         drops = [(a, b) for (_, a), (_, b) in itertools.pairwise(memory) if b < a * 0.85]
         shown = ", ".join(f"{v / 2**20:.0f}" for _, v in memory)
         assert len(drops) >= 2, f"memory (MiB) between injection and fix: {shown}"
-        # Judged against the worker's own memory before the fault (~55 MiB here): each tooth climbs
-        # well above it, and a fresh worker starts near it. Not against fixed MiB: with a 2 s scrape
-        # and ~12 MiB/s of leak, the last sample before a kill may sit 25 MiB under the limit
-        # (a run's teeth were sampled at 86-88 MiB, another's at 104-114 MiB).
+        # The teeth climb well above the worker's own memory before the fault (~55 MiB here).
+        # Not against fixed MiB: with a 2 s scrape and ~12 MiB/s of leak, the last sample before a
+        # kill may sit 25 MiB under the limit (one run's teeth were sampled at 86-88 MiB, another's
+        # at 104-114). No bound on the troughs: a fresh worker serves the queued checkouts at once,
+        # and with a core busy every trough was sampled at 68-69 MiB.
         before = baseline.summary["checkout_memory"]
         assert max(a for a, _ in drops) > 1.3 * before, f"{shown} (baseline {before / 2**20:.0f})"
-        assert min(v for _, v in memory) < 1.2 * before, f"{shown} (baseline {before / 2**20:.0f})"
 
     # Recovery: no restart for 30 s, checkout 5xx under 0.5 %, no acknowledged order lost.
     assert check(recovery, "checkout_stable_s").value > 30
