@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import statistics
 from dataclasses import dataclass
+from datetime import datetime
 
 from chaoslab.end_to_end import RunOutcome
 from chaoslab.runs import Run
@@ -40,3 +42,22 @@ def json_log(run: Run, service: str) -> list[dict]:
     """The service's JSON log lines (gunicorn's own plain lines left out)."""
     lines = run.log_path(service).read_text().splitlines()
     return [json.loads(line) for line in lines if line.startswith("{")]
+
+
+def p99_between(run: Run, service: str, start: float, end: float, *, but_route: str) -> float:
+    """P99 (s) of the service's requests that arrived in [start, end], routes under ``but_route`` left
+    out, from its access log: the requests of the fault itself, where a 20-30 s window at a phase's
+    end also holds whatever stall of the host came before it."""
+    durations = []
+    for entry in json_log(run, service):
+        if (
+            entry.get("logger") != "access"
+            or entry.get("duration_ms") is None
+            or str(entry.get("route")).startswith(but_route)
+        ):
+            continue
+        arrived = datetime.fromisoformat(entry["ts"]).timestamp() - entry["duration_ms"] / 1000
+        if start <= arrived <= end:
+            durations.append(entry["duration_ms"] / 1000)
+    assert len(durations) >= 100, f"only {len(durations)} {service} requests between the fault and the fix"
+    return statistics.quantiles(durations, n=100)[98]

@@ -9,13 +9,11 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import statistics
-from datetime import datetime
 
 import pytest
 
 from chaoslab.runs import Run, Timeline
-from tests.scenarios.outcomes import VariantRun, check, json_log
+from tests.scenarios.outcomes import VariantRun, check, p99_between
 
 SCENARIO = "checkout-crashloop"
 # How each cause ends the process, as the runtime records it: (exit code, reason).
@@ -41,23 +39,6 @@ def series(run: Run, probe: str) -> list[tuple[float, float]]:
 def value_at(points: list[tuple[float, float]], ts: float) -> float:
     """The last recorded value at or before ``ts``."""
     return [v for t, v in points if t <= ts][-1]
-
-
-def api_p99_between(run: Run, start: float, end: float) -> float:
-    """P99 (s) of the shop's requests but /checkout that arrived in [start, end], from its access log."""
-    durations = []
-    for entry in json_log(run, "shop"):
-        if (
-            entry.get("logger") != "access"
-            or entry.get("duration_ms") is None
-            or str(entry.get("route")).startswith("/checkout")
-        ):
-            continue
-        arrived = datetime.fromisoformat(entry["ts"]).timestamp() - entry["duration_ms"] / 1000
-        if start <= arrived <= end:
-            durations.append(entry["duration_ms"] / 1000)
-    assert len(durations) >= 100, f"only {len(durations)} API requests between the fault and the fix"
-    return statistics.quantiles(durations, n=100)[98]
 
 
 # Its variants' runs (tests/scenarios/test_variants.py) measure latency against a 2-core baseline.
@@ -90,7 +71,7 @@ def check_variant(run_of_variant: VariantRun) -> None:
     # and in one CI run a host stall 8 s before it (requests up to 890 ms) read as 0.33 s for
     # 25 s of the fault, while the requests after the injection had a P99 of 70 ms. Each restart
     # boots a Python worker on the same 2 cores: the other routes' P99 was 40-192 ms in the fault.
-    during = api_p99_between(run, injected_at, fixed_at)
+    during = p99_between(run, "shop", injected_at, fixed_at, but_route="/checkout")
     print(f"{variant}: the rest of the API's P99 between fault and fix: {during * 1000:.0f} ms")
     assert during < max(0.25, 2 * baseline.summary["api_p99_latency"]), during
     assert check(symptoms, "checkout_restarts").value >= 3
