@@ -44,6 +44,13 @@ def json_log(run: Run, service: str) -> list[dict]:
     return [json.loads(line) for line in lines if line.startswith("{")]
 
 
+def fault_window(events: list[dict]) -> tuple[float, float]:
+    """When the run's fault went in and when its fix was applied, from its timeline events."""
+    injected_at = next(e["ts"] for e in events if e["event"] == "fault_injected")
+    fixed_at = next(e["ts"] for e in events if e["event"] == "fix_applied")
+    return injected_at, fixed_at
+
+
 def p99_between(run: Run, service: str, start: float, end: float, *, but_route: str) -> float:
     """P99 (s) of the service's requests that arrived in [start, end], routes under ``but_route`` left
     out, from its access log: the requests of the fault itself, where a 20-30 s window at a phase's

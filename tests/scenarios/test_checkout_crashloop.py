@@ -13,7 +13,7 @@ import re
 import pytest
 
 from chaoslab.runs import Run, Timeline
-from tests.scenarios.outcomes import VariantRun, check, p99_between
+from tests.scenarios.outcomes import VariantRun, check, fault_window, p99_between
 
 SCENARIO = "checkout-crashloop"
 # How each cause ends the process, as the runtime records it: (exit code, reason).
@@ -52,8 +52,7 @@ def check_variant(run_of_variant: VariantRun) -> None:
     run = Run.load(outcome.run_id)
     events = Timeline(run.timeline_path).events()
     phase_end = {e["phase"]: e["ts"] for e in events if e["event"] == "phase_measured"}
-    injected_at = next(e["ts"] for e in events if e["event"] == "fault_injected")
-    fixed_at = next(e["ts"] for e in events if e["event"] == "fix_applied")
+    injected_at, fixed_at = fault_window(events)
 
     # Steady state: no restart, no 503, every acknowledged order in the database.
     assert check(baseline, "checkout_restarts").value == 0
