@@ -21,21 +21,49 @@ import sys
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from rich.console import Console
-from rich.table import Table
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 # A console in a pipe is "this wide": wider than any line the CLI prints, so nothing wraps.
 PIPE_WIDTH = 100_000
 
 
-def make_console(*, stderr: bool = False) -> Console:
-    """A console on stdout (or stderr): the terminal's width in a terminal, unbounded in a pipe."""
+def _open_console(stderr: bool) -> Console:
+    from rich.console import Console
+
     console = Console(stderr=stderr)
     if console.is_terminal:
         return console
     return Console(stderr=stderr, width=PIPE_WIDTH)
+
+
+class _ConsoleOnFirstUse:
+    """Stands in for a rich Console until something is printed: importing rich costs ~50 ms,
+    which `chaoslab --help` (plain click text) and a command that fails early need not pay."""
+
+    def __init__(self, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            self._console = _open_console(self._stderr)
+        return getattr(self._console, name)
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console on stdout (or stderr): the terminal's width in a terminal, unbounded in a pipe."""
+    return cast("Console", _ConsoleOnFirstUse(stderr))
+
+
+def escape(text: str) -> str:
+    """`text` with rich's markup escaped, so `[`…`]` in a value prints as written."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def new_table(
@@ -47,6 +75,8 @@ def new_table(
 ) -> Table:
     """A table whose cells fold rather than get cut; ``whole`` columns (ids, names) stay unwrapped
     while the others can shrink, ``right`` ones are right-aligned (numbers)."""
+    from rich.table import Table
+
     keep, align_right = set(whole), set(right)
     table = Table(title=title, title_justify="left")
     for column in columns:

@@ -27,7 +27,11 @@ from tests import REPO_ROOT
 from tests.chaoslab_command import run_chaoslab
 from tests.conftest import free_port_base
 
-pytestmark = [pytest.mark.scenario, pytest.mark.alone]
+# Not `alone`: the game day's machinery (plan, rounds, teams' homes, declarations, board, scores,
+# post-mortems) is what this test proves, so its teams play missing-metrics, whose checks judge no
+# latency. The latency-judged incidents have their own tests; with db-pool-exhaustion here the
+# game day needed the machine to itself for ~400 s of every CI run.
+pytestmark = [pytest.mark.scenario]
 
 PLAN = """
 name: drill
@@ -36,34 +40,32 @@ teams: [red, blue]
 hints: {release_after_s: [20], cost: 5}
 rounds:
   - name: warm-up
-    incidents: [{scenario: db-pool-exhaustion, seed: 1}]
+    incidents: [{scenario: missing-metrics, seed: 1}]
     time_limit_s: 240
     hints: {release_after_s: [], cost: 5}
   - name: wheel
-    draw: {pool: [db-pool-exhaustion], count: 1}
-    time_limit_s: 120
+    draw: {pool: [missing-metrics], count: 1}
+    time_limit_s: 90
 """
 # Round 2 runs out its time (nobody resolves). Its limit leaves red's three commands room: with
-# two labs in their incident on 2 cores, one CLI command took 12-25 s in a CI run. Round 1 ends
-# when both teams have verified; its limit is room, not a measure: in a CI run on a host 3x slower
-# than usual, blue's lab paged again from 40 s to 80 s after its fix (while red's resolved lab was
-# taken down and its post-mortem drawn on the same 2 cores), and the round ran out at 180 s before
-# blue's fix verified.
-LIMITS = {1: 240, 2: 120}
-# A deadline, not a measure: two rounds of 300 s plus starting two labs twice. On a host 3x
-# slower than usual the game day outlasted 600 s (CI, 2026-12-01).
+# two labs on 2 cores and a second test beside them, one CLI command took 12-25 s in a CI run.
+# Round 1 ends when both teams have verified; its limit is room, not a measure.
+LIMITS = {1: 240, 2: 90}
+# A deadline, not a measure: two rounds plus starting two labs twice. On a host 3x slower than
+# usual a game day outlasted 600 s (CI, 2026-12-01).
 GAME_DAY_DEADLINE_S = 1200
 
 # Per round and team: (seconds after the injection, CLI arguments). Round 1: both resolve, red
-# first and without help. Round 2: nobody resolves; red stops the bleeding, blue only acks.
+# first and without help. Round 2: nobody resolves; red stops the bleeding (the reference fix,
+# declared as a mitigation, never verified), blue only acks.
 SCRIPTS: dict[tuple[int, str], list[tuple[float, list[str]]]] = {
     (1, "red"): [
-        (10, ["ack", "p99 and pool alerts"]),
+        (10, ["ack", "the jobs panel is empty"]),
         (20, ["fix"]),
-        (21, ["resolved", "index", "--wait", "200"]),
+        (21, ["resolved", "scrape job", "--wait", "200"]),
     ],
     (1, "blue"): [(5, ["hint"]), (25, ["ack"]), (30, ["fix"]), (31, ["resolved", "--wait", "200"])],
-    (2, "red"): [(10, ["ack"]), (15, ["mitigate", "flag-off"]), (17, ["mitigated", "feature off"])],
+    (2, "red"): [(10, ["ack"]), (15, ["fix"]), (17, ["mitigated", "metrics flow again"])],
     (2, "blue"): [(25, ["ack"])],
 }
 
@@ -168,7 +170,7 @@ def test_two_teams_two_rounds_unattended(tmp_path: Path, lab_home: Path) -> None
             timings = compute_timings(Timeline(incident.run().timeline_path).events())
             # Each declaration or action lands in the timeline inside the window of its command.
             assert within(row["ttd_s"], windows["ack"]), (key, row, windows)
-            mitigation = windows.get("fix") or windows.get("mitigate")
+            mitigation = windows.get("fix")
             assert row["ttm_s"] is None if mitigation is None else within(row["ttm_s"], mitigation), (
                 key,
                 row,

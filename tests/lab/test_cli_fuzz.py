@@ -73,19 +73,10 @@ def walk_commands() -> Iterator[tuple[tuple[str, ...], Any]]:
 def params_of(path: tuple[str, ...], command: Any) -> list[Param]:
     found = []
     for param in command.params:
-        annotation = param.type_descriptor.annotation
-        text = str(annotation)
-        choices: tuple[str, ...] = tuple(getattr(annotation, "__args__", ())) if "Literal" in text else ()
-        if choices:
-            kind = "choice"
-        elif annotation is bool:
-            kind = "bool"
-        elif annotation is int:
-            kind = "int"
-        elif annotation is Path:
-            kind = "path"
-        else:
-            kind = "text"
+        # typer hands click its own parameter types: a Literal is a choice, `int` an int (range).
+        choices: tuple[str, ...] = tuple(getattr(param.type, "choices", None) or ())
+        kinds = {"boolean": "bool", "int": "int", "int range": "int", "path": "path"}
+        kind = "choice" if choices else kinds.get(param.type.name, "text")
         is_option = param.param_type_name == "option"
         found.append(
             Param(
@@ -93,8 +84,8 @@ def params_of(path: tuple[str, ...], command: Any) -> list[Param]:
                 param.name,
                 param.opts[0] if is_option else None,
                 kind,
-                getattr(param, "min", None),
-                getattr(param, "max", None),
+                getattr(param.type, "min", None),
+                getattr(param.type, "max", None),
                 choices,
                 bool(getattr(param, "is_flag", False)),
                 bool(param.required),

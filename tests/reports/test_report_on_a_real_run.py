@@ -17,7 +17,7 @@ from chaoslab.reports.timings import compute_timings, format_duration
 from chaoslab.runs import Run, Timeline
 from tests.chaoslab_command import run_chaoslab
 
-pytestmark = [pytest.mark.scenario, pytest.mark.alone]
+pytestmark = [pytest.mark.scenario]
 
 
 def chaoslab(*args: str, port_base: int) -> subprocess.CompletedProcess[str]:

@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
 from chaoslab.cli.root import app, err
 from chaoslab.errors import LabError
+from chaoslab.output import escape
 
 # The registry: importing a module adds its commands to the app; this order is `chaoslab --help`'s.
 COMMAND_MODULES = ("incident", "session", "investigate", "change", "reports", "trainer", "machine", "disk")

@@ -6,9 +6,6 @@ import time
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.panel import Panel
-from rich.table import Table
 
 from chaoslab.cli.root import (
     HEALTHY_STATES,
@@ -26,9 +23,11 @@ from chaoslab.cli.root import (
     write_postmortem_draft,
 )
 from chaoslab.errors import NotHealthy
-from chaoslab.output import emit_json, new_table
+from chaoslab.output import emit_json, escape, new_table
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from chaoslab.places import Place
     from chaoslab.running_lab import LiveLab
     from chaoslab.runs.session import Session
@@ -112,6 +111,8 @@ def start(
     brief = scenario.story.brief.strip()
     reports = "\n".join(f"  • “{r}”" for r in scenario.story.user_reports)
     alerts = "\n".join(f"  🔥 {a}" for a in firing) or "  (no alert is firing)"
+    from rich.panel import Panel
+
     console.print(
         Panel(
             f"{brief}\n\n[bold]User reports[/]\n{reports}\n\n[bold]Monitoring alerts[/]\n{alerts}\n\n"
@@ -242,6 +243,8 @@ def hint(as_json: Json = False) -> None:
         console.print(f"No more hints ({total} of {total} shown). `chaoslab fix` applies the reference fix.")
         return
     number, text = shown
+    from rich.panel import Panel
+
     console.print(Panel(text, title=f"hint {number} of {total}", expand=console.is_terminal))
     console.print(f"[dim]every hint shown so far: {live.run.dir / 'hints.md'}[/]")
 

@@ -8,7 +8,6 @@ import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from chaoslab.cli.root import (
     Json,
@@ -18,7 +17,7 @@ from chaoslab.cli.root import (
     last_run,
 )
 from chaoslab.errors import LabError, NotHealthy, UsageError
-from chaoslab.output import emit_json, new_table
+from chaoslab.output import emit_json, escape, new_table
 
 if TYPE_CHECKING:
     from chaoslab.observability.prometheus import PrometheusClient

@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from chaoslab.cli.root import (
     SEED_MAX,
@@ -24,7 +22,7 @@ from chaoslab.cli.root import (
     write_postmortem_draft,
 )
 from chaoslab.errors import UsageError
-from chaoslab.output import emit_json, new_table
+from chaoslab.output import emit_json, escape, new_table
 
 PANEL = "Trainers and CI"
 
@@ -243,6 +241,8 @@ def repeat(
         sys.stdout.write("\n".join(t.tab_separated() for t in tables) + "\n")
         print(repeating.verdict_line(report))
     else:
+        from rich.table import Table
+
         for text in tables:
             view = Table(title=text.title, title_justify="left")
             for index, column in enumerate(text.columns):

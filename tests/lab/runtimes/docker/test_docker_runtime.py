@@ -34,7 +34,6 @@ def test_without_an_engine_the_error_is_one_sentence_with_the_fix(monkeypatch: p
 
 @pytest.mark.docker
 @pytest.mark.scenario
-@pytest.mark.alone
 def test_db_pool_exhaustion_runs_in_containers_and_its_fix_restores_health(port_base: int) -> None:
     from chaoslab.runtimes.docker.engine import engine
 
