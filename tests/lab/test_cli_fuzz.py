@@ -70,13 +70,15 @@ def walk_commands() -> Iterator[tuple[tuple[str, ...], Any]]:
     yield from walk(typer.main.get_command(app), ())
 
 
+# typer hands click its own parameter types, by name: a Literal is a choice, `int` an int (range).
+PARAM_KINDS = {"boolean": "bool", "int": "int", "int range": "int", "path": "path"}
+
+
 def params_of(path: tuple[str, ...], command: Any) -> list[Param]:
     found = []
     for param in command.params:
-        # typer hands click its own parameter types: a Literal is a choice, `int` an int (range).
         choices: tuple[str, ...] = tuple(getattr(param.type, "choices", None) or ())
-        kinds = {"boolean": "bool", "int": "int", "int range": "int", "path": "path"}
-        kind = "choice" if choices else kinds.get(param.type.name, "text")
+        kind = "choice" if choices else PARAM_KINDS.get(param.type.name, "text")
         is_option = param.param_type_name == "option"
         found.append(
             Param(

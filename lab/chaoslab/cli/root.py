@@ -41,11 +41,10 @@ class PanelledGroup(typer.core.TyperGroup):
 
     def format_commands(self, ctx: ClickContext, formatter: HelpFormatter) -> None:
         panels: dict[str, list[tuple[str, str]]] = {}
-        shown = [(name, self.get_command(ctx, name)) for name in self.list_commands(ctx)]
-        commands = [(name, cmd) for name, cmd in shown if cmd is not None and not cmd.hidden]
-        if not commands:
-            return
-        for name, cmd in commands:
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is None or cmd.hidden:
+                continue
             panel = getattr(cmd, "rich_help_panel", None) or "Commands"
             # The whole first sentence, wrapped: in 80 columns click would cut it at `limit`.
             panels.setdefault(panel, []).append((name, cmd.get_short_help_str(limit=10_000)))
