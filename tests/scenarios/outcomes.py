@@ -51,10 +51,21 @@ def fault_window(events: list[dict]) -> tuple[float, float]:
     return injected_at, fixed_at
 
 
-def p99_between(run: Run, service: str, start: float, end: float, *, but_route: str) -> float:
-    """P99 (s) of the service's requests that arrived in [start, end], routes under ``but_route`` left
-    out, from its access log: the requests of the fault itself, where a 20-30 s window at a phase's
-    end also holds whatever stall of the host came before it."""
+@dataclass(frozen=True)
+class Latency:
+    """Median and P99 (s) of a set of requests, as the service timed them."""
+
+    median: float
+    p99: float
+
+    def __str__(self) -> str:
+        return f"median {self.median * 1000:.0f} ms, P99 {self.p99 * 1000:.0f} ms"
+
+
+def latency_between(run: Run, service: str, start: float, end: float, *, but_route: str) -> Latency:
+    """Median and P99 of the service's requests that arrived in [start, end], routes under
+    ``but_route`` left out, from its access log: the requests of the window itself, where a
+    20-30 s Prometheus window at a phase's end also holds whatever stall of the host came before it."""
     durations = []
     for entry in json_log(run, service):
         if (
@@ -66,5 +77,12 @@ def p99_between(run: Run, service: str, start: float, end: float, *, but_route: 
         arrived = datetime.fromisoformat(entry["ts"]).timestamp() - entry["duration_ms"] / 1000
         if start <= arrived <= end:
             durations.append(entry["duration_ms"] / 1000)
-    assert len(durations) >= 100, f"only {len(durations)} {service} requests between the fault and the fix"
-    return statistics.quantiles(durations, n=100)[98]
+    assert len(durations) >= 100, f"only {len(durations)} {service} requests in {end - start:.0f} s"
+    return Latency(median=statistics.median(durations), p99=statistics.quantiles(durations, n=100)[98])
+
+
+def series(run: Run, probe: str) -> list[tuple[float, float]]:
+    """The probe's values over the run, as Prometheus recorded them (exported at lab down)."""
+    exported = json.loads((run.dir / "metrics.json").read_text())
+    found = next(s for s in exported["series"] if s["probe"] == probe)
+    return [(t, v) for t, v in found["points"] if v is not None]

@@ -7,13 +7,12 @@ so that loosening the scenario file cannot make this test pass.
 from __future__ import annotations
 
 import itertools
-import json
 import re
 
 import pytest
 
 from chaoslab.runs import Run, Timeline
-from tests.scenarios.outcomes import VariantRun, check, fault_window, p99_between
+from tests.scenarios.outcomes import VariantRun, check, fault_window, latency_between, series
 
 SCENARIO = "checkout-crashloop"
 # How each cause ends the process, as the runtime records it: (exit code, reason).
@@ -27,13 +26,6 @@ TIMELINE_EVENT = {
     "strict-liveness": "service_liveness_failed",
     "poison-cart": "service_exited",
 }
-
-
-def series(run: Run, probe: str) -> list[tuple[float, float]]:
-    """The probe's values over the run, as Prometheus recorded them (exported at lab down)."""
-    exported = json.loads((run.dir / "metrics.json").read_text())
-    found = next(s for s in exported["series"] if s["probe"] == probe)
-    return [(t, v) for t, v in found["points"] if v is not None]
 
 
 def value_at(points: list[tuple[float, float]], ts: float) -> float:
@@ -64,15 +56,19 @@ def check_variant(run_of_variant: VariantRun) -> None:
     ratio = value_at(series(run, "checkout_5xx_ratio"), phase_end["symptoms"])
     print(f"{variant}: checkout 5xx ratio over the 30 s before the end of symptoms: {ratio:.1%}")
     assert 0.05 <= ratio <= 0.25, ratio
-    # "Your API service metrics show normal latency": the rest of the API does not page
-    # (APIServiceP99Latency's 250 ms line), or stays within 2x this run's own baseline. Judged on
-    # the requests that came while the fault was in: a 30 s P99 window straddles the injection,
-    # and in one CI run a host stall 8 s before it (requests up to 890 ms) read as 0.33 s for
-    # 25 s of the fault, while the requests after the injection had a P99 of 70 ms. Each restart
-    # boots a Python worker on the same 2 cores: the other routes' P99 was 40-192 ms in the fault.
-    during = p99_between(run, "shop", injected_at, fixed_at, but_route="/checkout")
-    print(f"{variant}: the rest of the API's P99 between fault and fix: {during * 1000:.0f} ms")
-    assert during < max(0.25, 2 * baseline.summary["api_p99_latency"]), during
+    # "Your API service metrics show normal latency": the rest of the API's requests while the fault
+    # was in, against the same requests of the baseline phase, both from the shop's access log
+    # (a 30 s P99 window straddles the injection: in one CI run a host stall 8 s before it read as
+    # 0.33 s for 25 s of the fault). The typical request is as fast as before. The slowest ones are
+    # not: each restart boots a Python worker on the same 2 cores, and the requests of those
+    # seconds wait (P99 40-192 ms in the fault on a quiet host; 528 ms on a CI host slow enough
+    # that the shop's baseline P99 read 177 ms), but never the seconds of an exhausted pool.
+    baseline_from = phase_end["baseline"] - baseline.elapsed_s
+    before = latency_between(run, "shop", baseline_from, injected_at, but_route="/checkout")
+    during = latency_between(run, "shop", injected_at, fixed_at, but_route="/checkout")
+    print(f"{variant}: the rest of the API before the fault {before}, between fault and fix {during}")
+    assert during.median <= max(2 * before.median, before.median + 0.025), (before, during)
+    assert during.p99 < max(0.25, 4 * before.p99), (before, during)
     assert check(symptoms, "checkout_restarts").value >= 3
     code, reason = LAST_EXIT[variant]
     last_exit = str(check(symptoms, "checkout_last_exit").value)

@@ -15,7 +15,7 @@ import requests
 
 from chaoslab.runs import Run, Timeline
 from tests import REPO_ROOT
-from tests.scenarios.outcomes import VariantRun, fault_window, p99_between
+from tests.scenarios.outcomes import VariantRun, fault_window, latency_between
 
 pytestmark = [pytest.mark.scenario, pytest.mark.browser]
 
@@ -54,7 +54,7 @@ def check_variant(run_of_variant: VariantRun) -> None:
     run = Run.load(outcome.run_id)
     events = Timeline(run.timeline_path).events()
     injected_at, fixed_at = fault_window(events)
-    during = p99_between(run, "frontend", injected_at, fixed_at, but_route="/api/share")
+    during = latency_between(run, "frontend", injected_at, fixed_at, but_route="/api/share").p99
     print(f"{run_of_variant.variant}: other routes' P99 between fault and fix: {during * 1000:.0f} ms")
     assert during <= 0.25, during
     assert "Sharing API degraded" in str(seen(symptoms, "status_page"))
