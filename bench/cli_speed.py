@@ -14,6 +14,10 @@ in a fresh interpreter. What is left of the median wall time is the CLI's start-
 (interpreter, imports, parsing), the figure the targets are about: ≤ 0.3 s for `--help` and
 `list`, ≤ 0.5 s plus the probe time for the lab commands.
 
+The lab commands ask the running lab's API (lab/chaoslab/lab_api/) and load no schema; with
+CHAOSLAB_NO_LAB_API=1 in the environment they work their answers out in their own process, as
+before the API, which gives the figure to compare.
+
 Each command runs once first, uncounted: as on an installed chaoslab, Python's bytecode cache
 and the catalog cache are warm. Where PYTHONDONTWRITEBYTECODE is set (some CI images), the
 commands get a private PYTHONPYCACHEPREFIX instead, so nothing is written into the checkout.

@@ -15,6 +15,8 @@ from chaoslab.echo import Echo
 from chaoslab.errors import EnvironmentProblem, LabError, UsageError
 from chaoslab.faults import FaultStep
 from chaoslab.homes import state_home
+from chaoslab.lab_api.process import lab_api_process
+from chaoslab.output import format_length
 from chaoslab.probes import Value
 from chaoslab.releases import create_working_copy
 from chaoslab.reports.metrics import try_export
@@ -25,7 +27,6 @@ from chaoslab.runs.session import (
     DEFAULT_SESSION,
     Session,
     check_length,
-    format_length,
     parse_length,
 )
 from chaoslab.runtimes import RUNTIMES, runtime_for
@@ -131,6 +132,8 @@ def start_lab(
             )
         _apply_steps(live, scenario.conditions, "condition_applied")
         calibrate(live, echo)
+        # What the CLI asks first (lab/chaoslab/lab_api/): the lab loaded once, not per command.
+        lab_api_process(run).spawn(owner_pid=None)
     except BaseException:
         stop_lab(run)
         raise
@@ -354,6 +357,7 @@ def save_metrics(run: Run) -> str | None:
 def stop_lab(run: Run, echo: Echo | None = None) -> None:
     """Export the key metrics, take the lab down, sweep leftovers, drop bulky data; keep logs."""
     try:
+        lab_api_process(run).stop(timeout_s=5)
         if problem := save_metrics(run):
             Timeline(run.timeline_path).record("metrics_not_exported", reason=problem)
         runtime_for(run).down()

@@ -115,3 +115,15 @@ def emit_json(document: Any) -> None:
     """Write one JSON document to stdout, and nothing else."""
     sys.stdout.write(json.dumps(to_jsonable(document), indent=2, ensure_ascii=False, default=str) + "\n")
     sys.stdout.flush()
+
+
+def format_length(seconds: float) -> str:
+    """``1h 05m``, ``42m 10s`` or ``50s``: a length for people."""
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m" if minutes else f"{hours}h"
+    if minutes:
+        return f"{minutes}m {secs:02d}s" if secs else f"{minutes}m"
+    return f"{secs}s"

@@ -255,6 +255,17 @@ def test_a_healthy_lab_answers_in_json(
     assert {s["probe"] for s in status["signals"]} and isinstance(status["firing"], list)
     narrow = lab_cli("status", columns=80)
     assert narrow.returncode == 0 and "…" not in narrow.stdout
+    # That answer came from the lab API (lab/chaoslab/lab_api/); worked out in the CLI's own process
+    # it is the same document.
+    run_dir = Path(os.environ["CHAOSLAB_HOME"]) / "runs" / status["run"]["id"]
+    assert (run_dir / "lab-api.sock").exists()
+    by_itself = chaoslab(
+        "status", "--json", env={"CHAOSLAB_PORT_BASE": str(port_base), "CHAOSLAB_NO_LAB_API": "1"}
+    )
+    assert by_itself.returncode == 0, by_itself.stderr
+    alone = json.loads(by_itself.stdout)
+    assert set(alone) == set(status) and alone["run"] == status["run"] and alone["healthy"] is True
+    assert [s["name"] for s in alone["services"]] == [s["name"] for s in status["services"]]
 
     def scraped() -> bool:
         answer = json.loads(lab_cli("query", "--json", 'up{job="shop"}').stdout)
@@ -291,6 +302,14 @@ def test_a_healthy_lab_answers_in_json(
         assert answer.returncode in (0, 1), f"{name}: {answer.stderr}"
         assert set(json.loads(answer.stdout)) == documented[name], f"`{name} --json` differs from its docs"
     assert set(status) == documented["status"] and set(runs[0]) <= set(documented_runs_entry())
+
+    # Asking the lab API loads no schema: the commands a learner repeats start at once.
+    loaded = modules_loaded_by(
+        ["status"], ["alerts"], ["query", "up"], ["verify"], cache=Path(os.environ["CHAOSLAB_CACHE"])
+    )
+    assert not {"pydantic", "chaoslab.scenarios", "chaoslab.lifecycle"} & loaded
+    assert lab_cli("stop").returncode == 0
+    assert not (run_dir / "lab-api.sock").exists() and not (run_dir / "lab-api.pid").exists()
 
 
 def documented_json_keys() -> dict[str, set[str]]:
@@ -358,8 +377,9 @@ def modules_loaded_by(*commands: list[str], cache: Path) -> set[str]:
     script = (
         "import contextlib, io, sys\n"
         "import chaoslab.cli\n"
+        "from chaoslab.errors import LabError\n"
         f"for args in {list(commands)!r}:\n"
-        "    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit, LabError):\n"
         "        chaoslab.cli.app(args, standalone_mode=False)\n"
         "print('\\n'.join(sorted(sys.modules)))\n"
     )

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from chaoslab.cli.root import (
-    HEALTHY_STATES,
     Json,
     Note,
     PortBase,
@@ -23,15 +22,13 @@ from chaoslab.cli.root import (
     write_postmortem_draft,
 )
 from chaoslab.errors import NotHealthy
-from chaoslab.output import emit_json, escape, new_table
+from chaoslab.output import emit_json, escape, format_length, new_table
 
 if TYPE_CHECKING:
     from rich.table import Table
 
     from chaoslab.places import Place
     from chaoslab.running_lab import LiveLab
-    from chaoslab.runs.session import Session
-    from chaoslab.scenarios.observe import PhaseResult
 
 PANEL = "Run an incident"
 
@@ -80,7 +77,8 @@ def start(
     live = lifecycle.start_lab(
         scenario, seed=seed, port_base=port_base, runtime=runtime, session_s=session_s, echo=echo
     )
-    up_for = _session_line(live.run.read_state().session)
+    session = live.run.read_state().session
+    up_for = _session_line(session.summary() if session else None)
     echo(f"lab up in {time.monotonic() - started:.1f}s (run {live.run.id}); {up_for}")
     if no_fault:
         lifecycle.start_load(live)
@@ -127,14 +125,12 @@ def start(
     _print_places(lab_places(live.run, scenario.services))
 
 
-def _session_line(session: Session | None) -> str:
+def _session_line(session: dict[str, float] | None) -> str:
     """When the lab takes itself down, for people: "up until 15:32 (42m 10s left; …)"."""
-    from chaoslab.runs.session import format_length
-
     if session is None:
         return "up until `chaoslab stop`"
-    ends = time.strftime("%H:%M", time.localtime(session.ends_at))
-    return f"up until {ends} ({format_length(session.left_s())} left; `chaoslab extend` adds time)"
+    ends = time.strftime("%H:%M", time.localtime(session["ends_at"]))
+    return f"up until {ends} ({format_length(session['left_s'])} left; `chaoslab extend` adds time)"
 
 
 def _print_places(places: list[Place]) -> None:
@@ -147,7 +143,7 @@ def _print_places(places: list[Place]) -> None:
         console.print(line, highlight=False)
 
 
-def _service_table(services: list[Any]) -> Table:
+def _service_table(services: list[dict[str, Any]]) -> Table:
     table = new_table(
         "services",
         ("service", "role", "state", "pid", "restarts", "last exit"),
@@ -156,18 +152,15 @@ def _service_table(services: list[Any]) -> Table:
     )
     colors = {"healthy": "green", "running": "green", "starting": "yellow", "restarting": "yellow"}
     for status in services:
-        color = colors.get(status.state, "red")
-        last_exit = (
-            f"{status.last_exit_code} ({status.last_exit_reason})"
-            if status.last_exit_code is not None
-            else ""
-        )
+        color = colors.get(status["state"], "red")
+        code = status.get("last_exit_code")
+        last_exit = f"{code} ({status.get('last_exit_reason')})" if code is not None else ""
         table.add_row(
-            status.name,
-            status.role,
-            f"[{color}]{status.state}[/]",
-            str(status.pid or ""),
-            str(status.restarts),
+            status["name"],
+            status.get("role", ""),
+            f"[{color}]{status['state']}[/]",
+            str(status.get("pid") or ""),
+            str(status.get("restarts", 0)),
             last_exit,
         )
     return table
@@ -176,54 +169,29 @@ def _service_table(services: list[Any]) -> Table:
 @app.command(rich_help_panel=PANEL)
 def status(as_json: Json = False) -> None:
     """Services with health, firing alerts and the scenario's key signals (exit 1: a service is down)."""
-    from chaoslab import lifecycle
-    from chaoslab.reports.summary import format_value
-    from chaoslab.scenarios.observe import measure
+    from chaoslab.lab_api.client import ask
 
-    live = lifecycle.open_lab()
-    state = live.run.read_state()
-    session = state.session
-    services = list(live.runtime.status().values())
-    signals = []
-    for name in live.scenario.summary_probes:
-        probe = live.scenario.probes[name]
-        value, error = measure(live.scenario, live, name)
-        signals.append(
-            {
-                "probe": name,
-                "description": probe.description or name,
-                "unit": probe.unit,
-                "value": value,
-                "text": error or format_value(value, probe.unit),
-                "error": error,
-            }
-        )
-    firing = sorted(live.prometheus.firing())
-    unhealthy = [s.name for s in services if s.state not in HEALTHY_STATES]
+    answer = ask("GET", "/status")
+    if answer is None:  # no lab API answered: work it out here, where an error shows its hint
+        from chaoslab import lifecycle
+        from chaoslab.lab_api.answers import status_answer
+
+        answer = status_answer(lifecycle.open_lab())
     if as_json:
-        emit_json(
-            {
-                "run": live.run.info,
-                "phase": state.phase,
-                "healthy": not unhealthy,
-                "services": services,
-                "signals": signals,
-                "firing": firing,
-                "session": session.summary() if session else None,
-            }
-        )
+        emit_json(answer)
     else:
+        run = answer["run"]
         console.print(
-            f"run [bold]{live.run.id}[/] · scenario {live.scenario.id} · seed {live.run.info.seed} · "
-            f"phase {state.phase} · {_session_line(session)}"
+            f"run [bold]{run['id']}[/] · scenario {run['scenario']} · seed {run['seed']} · "
+            f"phase {answer['phase']} · {_session_line(answer['session'])}"
         )
-        console.print(_service_table(services))
+        console.print(_service_table(answer["services"]))
         table = new_table("key signals", ("signal", "now"), right=("now",))
-        for signal_ in signals:
+        for signal_ in answer["signals"]:
             table.add_row(escape(str(signal_["description"])), escape(str(signal_["text"])))
         console.print(table)
-        console.print("alerts firing: " + (", ".join(f"[red]{a}[/]" for a in firing) or "none"))
-    if unhealthy:
+        console.print("alerts firing: " + (", ".join(f"[red]{a}[/]" for a in answer["firing"]) or "none"))
+    if not answer["healthy"]:
         raise typer.Exit(1)
 
 
@@ -290,49 +258,42 @@ def _declare(what: str, note: str | None) -> None:
 @app.command(rich_help_panel=PANEL)
 def verify(wait: Wait = 0, as_json: Json = False) -> None:
     """Check the recovery probes: exit 0 when the lab is healthy again, 1 when not."""
-    from chaoslab import lifecycle
+    from chaoslab.lab_api.client import ask
 
-    verify_lab(lifecycle.open_lab(), wait, as_json=as_json)
+    # A wait is the learner's own: it runs here, and the lab API stays free for `status`.
+    answer = ask("POST", "/verify") if wait == 0 else None
+    if answer is None:
+        from chaoslab import lifecycle
+
+        verify_lab(lifecycle.open_lab(), wait, as_json=as_json)
+    else:
+        show_verdict(answer, as_json=as_json)
 
 
 def verify_lab(live: LiveLab, wait: int, *, as_json: bool = False) -> None:
-    from chaoslab import lifecycle
-    from chaoslab.reports.summary import checks_table
-    from chaoslab.runs import Timeline
-    from chaoslab.scenarios.observe import observe
+    """Check the lab's recovery in this process, then report it as `verify` does."""
+    from chaoslab.lab_api.answers import verify_answer
 
-    expectation = live.scenario.recovery.model_copy(update={"within_s": max(wait, 1)})
-    phase = observe(
-        live.scenario,
-        live,
-        expectation,
-        name="verify",
-        latch=False,
-        wait=wait > 0,
-        baseline=lifecycle.baseline_of(live),
-    )
-    units = {name: probe.unit for name, probe in live.scenario.probes.items()}
+    show_verdict(verify_answer(live, wait), as_json=as_json)
+
+
+def show_verdict(answer: dict[str, Any], *, as_json: bool) -> None:
+    """The verdict as a table (or its JSON document); NotHealthy (exit 1) when it does not hold."""
+    from chaoslab.reports.summary import checks_table
+
+    verdict = answer["verdict"]
     if as_json:
-        emit_json(_verdict_json(live, phase))
+        emit_json(verdict)
     else:
-        console.print(checks_table("recovery checks", phase.checks, units))
-    Timeline(live.run.timeline_path).record("verified", ok=phase.ok, by="learner")
-    if not phase.ok:
-        failing = [c.label for c in phase.checks if not c.held]
+        console.print(checks_table("recovery checks", verdict["checks"], answer["units"]))
+    if not verdict["verified"]:
+        failing = [c["label"] for c in verdict["checks"] if not c["held"]]
         raise NotHealthy(
             f"Not recovered yet: {', '.join(failing)} do not hold.",
             hint="signals are averaged over ~20 s: give a fix that long, or `chaoslab verify --wait 60`.",
         )
-    live.run.write_state(phase="verified")
     if not as_json:
         console.print("[green]verified: the lab is healthy again.[/]")
-
-
-def _verdict_json(live: LiveLab, phase: PhaseResult) -> dict[str, Any]:
-    """`verify --json`: the verdict document the pytest plugin and JUnit share."""
-    from chaoslab.reports.verdict import verdict_document
-
-    return verdict_document(phase, run=live.run.id, scenario=live.scenario.id)
 
 
 @app.command(rich_help_panel=PANEL)

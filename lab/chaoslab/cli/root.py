@@ -113,8 +113,6 @@ Wait = Annotated[
     int,
     typer.Option("--wait", min=0, max=WAIT_MAX_S, help="Seconds to keep trying before saying no."),
 ]
-# What a service's state must be for `status` to say healthy (exit 0).
-HEALTHY_STATES = ("healthy", "running", "exited")
 # lab/chaoslab/runs/session.py's DEFAULT_SESSION, spelled here so that `--help` imports no lab module.
 SESSION_DEFAULT = "60m"
 
@@ -163,6 +161,11 @@ def _options(
 
 def warn_if_session_ending() -> None:
     """After a command on a lab in its last minutes: one yellow line on stderr saying when it ends."""
+    # A command the lab API answered got the warning with its answer (lab/chaoslab/lab_api/).
+    lab_api = sys.modules.get("chaoslab.lab_api.client")
+    if lab_api is not None and (warning := lab_api.session_warning()):
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        return
     # A command that never looked at the state home (help, setup) has not imported the run
     # module, and need not pay for it here.
     if "chaoslab.runs.run" not in sys.modules:

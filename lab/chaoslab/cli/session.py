@@ -30,7 +30,8 @@ def extend(
 ) -> None:
     """Give the running lab more time: its session, and the load with it, end later."""
     from chaoslab import lifecycle
-    from chaoslab.runs.session import DEFAULT_EXTENSION, format_length, parse_length
+    from chaoslab.output import format_length
+    from chaoslab.runs.session import DEFAULT_EXTENSION, parse_length
 
     live = lifecycle.open_lab()
     added_s = length_s if length_s is not None else parse_length(DEFAULT_EXTENSION)

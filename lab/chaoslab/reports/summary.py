@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 from rich.console import Group
 from rich.table import Table
 
-from chaoslab.probes import Value
-from chaoslab.scenarios import Scenario
-from chaoslab.scenarios.observe import CheckResult, PhaseResult
+if TYPE_CHECKING:
+    # Types only: `verify` prints its table from the lab API's JSON without loading the schema.
+    from chaoslab.probes import Value
+    from chaoslab.scenarios import Scenario
+    from chaoslab.scenarios.observe import CheckResult, PhaseResult
 
 COLUMN_TITLES = {"baseline": "baseline", "symptoms": "during fault"}
 
@@ -67,29 +73,37 @@ def summary_table(
     return table
 
 
-def checks_table(title: str, checks: list[CheckResult], units: dict[str, str]) -> Table:
-    """Every check of a phase: condition, this run's baseline, value seen, when it held, verdict."""
+def checks_table(
+    title: str, checks: Sequence[CheckResult] | Sequence[Mapping[str, Any]], units: Mapping[str, str]
+) -> Table:
+    """Every check of a phase: condition, this run's baseline, value seen, when it held, verdict.
+
+    ``checks`` are a phase's results, or the same as the verdict document holds them (JSON).
+    """
     table = Table(title=title, title_justify="left")
     for column in ("check", "expected", "baseline", "seen", "held at", "verdict"):
         # Cells fold rather than end in "…" (lab/chaoslab/output.py); check names stay whole while
         # others give way.
         table.add_column(column, overflow="fold", no_wrap=column == "check")
-    for check in checks:
-        unit = units.get(check.label, "")
-        seen = format_value(check.value, unit)
-        if check.error:
-            seen = f"error: {check.error}"
-        expected = check.condition
-        if check.threshold is not None:
+    for found in checks:
+        check = dataclasses.asdict(found) if dataclasses.is_dataclass(found) else dict(found)
+        unit = units.get(check["label"], "")
+        seen = format_value(check["value"], unit)
+        if check.get("error"):
+            seen = f"error: {check['error']}"
+        expected = check["condition"]
+        if check.get("threshold") is not None:
             # A line moved by this run's baseline: say where it ended up.
-            expected += f" ({expected[0]} {format_value(check.threshold, unit)} here)"
+            expected += f" ({expected[0]} {format_value(check['threshold'], unit)} here)"
+        baseline = check.get("baseline")
+        at_s = check.get("at_s")
         table.add_row(
-            check.label,
+            check["label"],
             expected,
-            format_value(check.baseline, unit) if check.baseline is not None else "",
+            format_value(baseline, unit) if baseline is not None else "",
             seen,
-            f"+{check.at_s:.0f}s" if check.at_s is not None else "",
-            "[green]holds[/]" if check.held else "[red]does not hold[/]",
+            f"+{at_s:.0f}s" if at_s is not None else "",
+            "[green]holds[/]" if check["held"] else "[red]does not hold[/]",
         )
     return table
 

@@ -6,8 +6,8 @@ import time
 
 from chaoslab.errors import LabError, UsageError
 from chaoslab.homes import state_home
+from chaoslab.output import format_length
 from chaoslab.runs.run import Run, current_run
-from chaoslab.runs.session import format_length
 from chaoslab.runs.timeline import Timeline
 
 

@@ -12,6 +12,7 @@ import time
 from pydantic import BaseModel, Field
 
 from chaoslab.errors import UsageError
+from chaoslab.output import format_length
 
 DEFAULT_SESSION = "60m"
 DEFAULT_EXTENSION = "30m"
@@ -83,18 +84,6 @@ def check_length(seconds: int) -> int:
             hint="for example 45m, 90m or 2h.",
         )
     return seconds
-
-
-def format_length(seconds: float) -> str:
-    """``1h 05m``, ``42m 10s`` or ``50s``: a length for people."""
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m" if minutes else f"{hours}h"
-    if minutes:
-        return f"{minutes}m {secs:02d}s" if secs else f"{minutes}m"
-    return f"{secs}s"
 
 
 def warning_line(session: Session, now: float | None = None) -> str | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from chaoslab.errors import UsageError
+from chaoslab.output import format_length
 from chaoslab.runs import Run, Timeline, require_current_run
 from chaoslab.runs.session import (
     DEFAULT_EXTENSION,
@@ -17,7 +18,6 @@ from chaoslab.runs.session import (
     SESSION_MIN_S,
     WARNING_S,
     Session,
-    format_length,
     parse_length,
     warning_line,
 )

@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 
 from chaoslab.errors import LabError
+from chaoslab.output import format_length
 from chaoslab.runs.run import Run
-from chaoslab.runs.session import Session, format_length
+from chaoslab.runs.session import Session
 from chaoslab.runs.timeline import Timeline
 
 # The takedown's process, as the pid file and log under the run folder name it, and its module
