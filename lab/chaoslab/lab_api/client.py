@@ -6,10 +6,12 @@ loads no schema and no lab module, and answers in about a tenth of a second.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +42,19 @@ class _UnixConnection(http.client.HTTPConnection):
     def connect(self) -> None:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(self.timeout)
-        self.sock.connect(str(self.path))
+        with short_address(self.path) as address:
+            self.sock.connect(address)
+
+
+@contextlib.contextmanager
+def short_address(path: Path) -> Iterator[str]:
+    """``path`` as a socket address of a few dozen bytes, through the folder's descriptor: a
+    Unix socket's address holds at most 107, and a state home may sit deeper than that leaves."""
+    folder = os.open(path.parent, os.O_PATH)
+    try:
+        yield f"/proc/self/fd/{folder}/{path.name}"
+    finally:
+        os.close(folder)
 
 
 def current_socket() -> Path | None:

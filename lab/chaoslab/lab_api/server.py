@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from chaoslab.errors import LabError
 from chaoslab.lab_api.answers import alerts_answer, query_answer, status_answer, verify_answer
-from chaoslab.lab_api.client import SOCKET_NAME, WARNING_HEADER
+from chaoslab.lab_api.client import SOCKET_NAME, WARNING_HEADER, short_address
 from chaoslab.running_lab import LiveLab
 from chaoslab.runs import Run
 from chaoslab.runs.session import warning_line
@@ -51,7 +51,9 @@ def routes(live: LiveLab) -> dict[tuple[str, str], Answer]:
     }
 
 
-class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    """HTTP on a Unix socket, a thread per connection."""
+
     daemon_threads = True
 
 
@@ -64,7 +66,10 @@ def _session_warning(run: Run) -> str | None:
     return warning_line(session) if session else None
 
 
-def _handler(run: Run, answers: dict[tuple[str, str], Answer]) -> type[BaseHTTPRequestHandler]:
+def handler(
+    answers: dict[tuple[str, str], Answer], warning: Callable[[], str | None]
+) -> type[BaseHTTPRequestHandler]:
+    """The request handler: each route's answer as JSON, ``warning()`` in a header when there is one."""
     one_at_a_time = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -87,8 +92,8 @@ def _handler(run: Run, answers: dict[tuple[str, str], Answer]) -> type[BaseHTTPR
         def _send(self, code: int, document: dict[str, Any]) -> None:
             body = json.dumps(document, default=str).encode()
             self.send_response(code)
-            if warning := _session_warning(run):
-                self.send_header(WARNING_HEADER, warning)
+            if said := warning():
+                self.send_header(WARNING_HEADER, said)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -127,7 +132,8 @@ def serve(run_dir: Path) -> None:
     path.unlink(missing_ok=True)
     old_umask = os.umask(0o177)  # 0600 from the start: no moment where others could connect
     try:
-        server = _Server(str(path), _handler(run, routes(live)))
+        with short_address(path) as address:
+            server = UnixServer(address, handler(routes(live), lambda: _session_warning(run)))
     finally:
         os.umask(old_umask)
     stopping = threading.Event()
