@@ -33,6 +33,7 @@ from chaoslab.runtimes import RUNTIMES, runtime_for
 from chaoslab.scenarios import Scenario, load_scenario
 from chaoslab.scenarios.model import Mitigation
 from chaoslab.scenarios.observe import PhaseResult, observe
+from chaoslab.service_status import UP_STATES
 from chaoslab.specs.catalog import DEFINITIONS
 from chaoslab.specs.catalog.prometheus import client_of
 from chaoslab.specs.ports import DEFAULT_PORT_BASE, PortPlan, ensure_free
@@ -51,7 +52,7 @@ def open_lab() -> LiveLab:
     """The lab this state home is running, ready for the CLI's commands."""
     run = require_current_run()
     live = LiveLab(run, load_scenario(run.info.scenario))
-    if not any(s.state in ("healthy", "running", "starting") for s in live.runtime.status().values()):
+    if not any(s.state in UP_STATES for s in live.runtime.status().values()):
         stop_lab(run)
         raise UsageError(
             f"The lab of run {run.id} is no longer running (its processes are gone); cleaned it up.",
@@ -115,6 +116,9 @@ def start_lab(
     live = LiveLab(run, scenario, _runtime(run, owner_pid))
     started = time.monotonic()
     try:
+        # What the CLI asks first (lab/chaoslab/lab_api/): the lab loaded once, not per command.
+        # Started first, so that it is listening by the time the lab is up.
+        lab_api_process(run).spawn(owner_pid=None)
         ctx = live.context()
         live.flags.write(dict(scenario.flags))
         create_working_copy(run.source_dir)
@@ -132,8 +136,6 @@ def start_lab(
             )
         _apply_steps(live, scenario.conditions, "condition_applied")
         calibrate(live, echo)
-        # What the CLI asks first (lab/chaoslab/lab_api/): the lab loaded once, not per command.
-        lab_api_process(run).spawn(owner_pid=None)
     except BaseException:
         stop_lab(run)
         raise

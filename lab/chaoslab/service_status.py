@@ -14,6 +14,8 @@ from pydantic import BaseModel
 # a freeze (the process stays, answers nothing), and the thaw.
 ServiceAction = Literal["kill", "pause", "resume"]
 ServiceState = Literal["starting", "healthy", "unhealthy", "running", "exited", "restarting", "stopped"]
+# A lab with no service in one of these is gone (its processes died with their supervisor, say).
+UP_STATES = ("healthy", "running", "starting")
 
 
 class ServiceStatus(BaseModel):

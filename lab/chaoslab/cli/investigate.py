@@ -33,10 +33,11 @@ def lab_prometheus() -> tuple[Run, PrometheusClient]:
     `targets` need only the run's port plan, so they skip the schema and the lifecycle imports."""
     from chaoslab.runs import require_current_run
     from chaoslab.runtimes import runtime_for
+    from chaoslab.service_status import UP_STATES
     from chaoslab.specs.catalog.prometheus import client_of
 
     run = require_current_run()
-    if not any(s.state in ("healthy", "running", "starting") for s in runtime_for(run).status().values()):
+    if not any(s.state in UP_STATES for s in runtime_for(run).status().values()):
         from chaoslab import lifecycle
 
         lifecycle.open_lab()  # the lab is gone: this cleans it up and says so (exit 2)

@@ -27,13 +27,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from chaoslab.errors import LabError
+from chaoslab.errors import LabError, UsageError
 from chaoslab.lab_api.answers import alerts_answer, query_answer, status_answer, verify_answer
 from chaoslab.lab_api.client import SOCKET_NAME, WARNING_HEADER, short_address
 from chaoslab.running_lab import LiveLab
 from chaoslab.runs import Run
 from chaoslab.runs.session import warning_line
 from chaoslab.scenarios import load_scenario
+from chaoslab.service_status import UP_STATES
 
 # How often the server looks whether its lab is still the state home's current one.
 WATCH_S = 2.0
@@ -42,13 +43,26 @@ Answer = Callable[[dict[str, list[str]]], dict[str, Any]]
 
 
 def routes(live: LiveLab) -> dict[tuple[str, str], Answer]:
-    """(method, path) → the answer for a query string."""
-    return {
+    """(method, path) → the answer for a query string, each given only while the lab is up."""
+    answers: dict[tuple[str, str], Answer] = {
         ("GET", "/status"): lambda _: status_answer(live),
         ("GET", "/alerts"): lambda _: alerts_answer(live.prometheus),
         ("GET", "/query"): lambda q: query_answer(live.prometheus, q.get("promql", [""])[0]),
         ("POST", "/verify"): lambda _: verify_answer(live, 0),
     }
+    return {route: _while_up(live, answer) for route, answer in answers.items()}
+
+
+def _while_up(live: LiveLab, answer: Answer) -> Answer:
+    """A lab whose services are all gone gets no answer: the CLI's own process then cleans it up
+    and says so (chaoslab.lifecycle.open_lab), which stops this server too."""
+
+    def guarded(query: dict[str, list[str]]) -> dict[str, Any]:
+        if not any(s.state in UP_STATES for s in live.runtime.status().values()):
+            raise UsageError(f"The lab of run {live.run.id} is no longer running.")
+        return answer(query)
+
+    return guarded
 
 
 class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
