@@ -16,6 +16,8 @@ ServiceAction = Literal["kill", "pause", "resume"]
 ServiceState = Literal["starting", "healthy", "unhealthy", "running", "exited", "restarting", "stopped"]
 # A lab with no service in one of these is gone (its processes died with their supervisor, say).
 UP_STATES = ("healthy", "running", "starting")
+# What `status` counts as healthy: a service that exited on purpose (a one-shot job) is not down.
+HEALTHY_STATES = ("healthy", "running", "exited")
 
 
 class ServiceStatus(BaseModel):

@@ -13,14 +13,12 @@ if TYPE_CHECKING:
     from chaoslab.observability.prometheus import PrometheusClient
     from chaoslab.running_lab import LiveLab
 
-# What `status` counts as up: a service that exited on purpose (a one-shot job) is not down.
-HEALTHY_STATES = ("healthy", "running", "exited")
-
 
 def status_answer(live: LiveLab) -> dict[str, Any]:
     """Services with health, the scenario's key signals now, the firing alerts, the session."""
     from chaoslab.reports.summary import format_value
     from chaoslab.scenarios.observe import measure
+    from chaoslab.service_status import HEALTHY_STATES
 
     state = live.run.read_state()
     services = list(live.runtime.status().values())
