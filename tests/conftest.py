@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import socket
 import struct
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,63 +22,16 @@ if TYPE_CHECKING:
 
 # Blocks handed out in this worker; separate workers get separate ranges (the plugin's rule).
 _handed_out: set[int] = set()
-# Tests that start servers share the machine; `alone` ones (latency thresholds on 2 cores) do not.
-LAB_MARKERS = {"integration", "scenario", "browser", "alone"}
-LOCKS_ENV = "CHAOSLAB_TEST_LOCKS"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """On the xdist controller: a folder for the locks that the workers share."""
-    if not os.environ.get("PYTEST_XDIST_WORKER") and LOCKS_ENV not in os.environ:
-        os.environ[LOCKS_ENV] = tempfile.mkdtemp(prefix="chaoslab-test-locks-")
-        config.stash[_locks_key] = os.environ[LOCKS_ENV]
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    locks = config.stash.get(_locks_key, None)
-    if locks:
-        shutil.rmtree(locks, ignore_errors=True)
-        os.environ.pop(LOCKS_ENV, None)
-
-
-_locks_key = pytest.StashKey[str]()
+# The tiers whose tests take minutes; the workers take them first, so the seconds-long tests fill
+# the end of the run instead of one worker finishing a scenario alone while the other idles.
+LONG_MARKERS = {"scenario", "docker"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """`alone` tests first: run back to back they hand the machine on without a worker idling."""
-    items.sort(key=lambda item: item.get_closest_marker("alone") is None)
-
-
-@pytest.fixture(autouse=True)
-def machine_share(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Under xdist, an `alone` test waits until no other test runs, and keeps new ones out meanwhile.
-
-    Every other test holds the machine shared, unmarked ones too: some are heavy (a wheel build,
-    bursts of CLI processes), and in one CI run an `alone` recommender test saw a P99 of 0.45 s
-    where a quiet machine gives 0.12 s.
-    """
-    marks = {m.name for m in request.node.iter_markers()} & LAB_MARKERS
-    with machine_lock(alone="alone" in marks):
-        yield
-
-
-@contextmanager
-def machine_lock(*, alone: bool) -> Iterator[None]:
-    """A readers-writer lock over flock: shared for most work, exclusive for `alone` tests.
-
-    The turnstile gives a waiting `alone` test priority, or two busy workers would starve it.
-    Outside xdist it is a no-op. Module fixtures that do heavy work take it themselves: they
-    run before the test's own `machine_share`.
-    """
-    locks = os.environ.get(LOCKS_ENV)
-    if not os.environ.get("PYTEST_XDIST_WORKER") or not locks:
-        yield
-        return
-    with open(Path(locks) / "turnstile", "w") as turnstile, open(Path(locks) / "machine", "w") as machine:
-        fcntl.flock(turnstile, fcntl.LOCK_EX)
-        fcntl.flock(machine, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
-        fcntl.flock(turnstile, fcntl.LOCK_UN)
-        yield
+    """Long tests first (a stable sort: each tier keeps its file order)."""
+    items.sort(key=lambda item: not any(item.get_closest_marker(m) for m in LONG_MARKERS))
 
 
 @pytest.fixture(scope="session", autouse=True)

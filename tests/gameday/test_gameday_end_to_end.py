@@ -27,10 +27,10 @@ from tests import REPO_ROOT
 from tests.chaoslab_command import run_chaoslab
 from tests.conftest import free_port_base
 
-# Not `alone`: the game day's machinery (plan, rounds, teams' homes, declarations, board, scores,
+# The game day's machinery (plan, rounds, teams' homes, declarations, board, scores,
 # post-mortems) is what this test proves, so its teams play missing-metrics, whose checks judge no
 # latency. The latency-judged incidents have their own tests; with db-pool-exhaustion here the
-# game day needed the machine to itself for ~400 s of every CI run.
+# game day took ~400 s of every CI run.
 pytestmark = [pytest.mark.scenario]
 
 PLAN = """

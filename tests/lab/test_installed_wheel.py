@@ -13,20 +13,18 @@ from pathlib import Path
 import pytest
 
 from tests import REPO_ROOT
-from tests.conftest import machine_lock
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv holding the wheel alone; the locked dependencies come from the test's own venv."""
     root = tmp_path_factory.mktemp("wheel")
-    with machine_lock(alone=False):  # a module fixture runs before the test's own share
-        built = subprocess.run(
-            [sys.executable, "-m", "build", "--wheel", "--outdir", str(root / "dist"), str(REPO_ROOT)],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(root / "dist"), str(REPO_ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
     (wheel,) = (root / "dist").glob("chaoslab-*.whl")
     venv = root / "venv"

@@ -43,8 +43,7 @@ def test_the_plugin_is_registered_and_starts_nothing_unless_asked(tmp_path: Path
     assert "--chaoslab-keep" in pytest_in(tmp_path, "--help").stdout
 
 
-# missing-metrics: the plugin's path is every scenario's, and this one judges no latency, so the
-# test shares the machine with others instead of waiting for it alone.
+# missing-metrics: the plugin's path is every scenario's, and this one is the quickest to play.
 USER_TEST = """
 def test_the_fix_brings_the_panel_back(chaoslab_lab):
     lab = chaoslab_lab("missing-metrics", seed=3)

@@ -18,9 +18,8 @@ from chaoslab.runs import Run, Timeline
 from chaoslab.scenarios import load_scenario
 from tests.scenarios.outcomes import VariantRun, check, phase
 
-# Not `alone`: every check follows the run's own baseline and the chapter's alert lines, and
-# recovery has a deadline that outlasts a slow spell; run beside another test's lab (2 cores, a
-# parallel trial of the `alone` tier) all six db-pool tests passed.
+# Every check follows the run's own baseline and the chapter's alert lines, and recovery has a
+# deadline that outlasts a slow spell, so these tests share the machine with another test's lab.
 pytestmark = [pytest.mark.scenario]
 
 SCENARIO = "db-pool-exhaustion"

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import statistics
 
-import pytest
-
 from chaoslab.runs import Run, Timeline
 from chaoslab.scenarios.observe import PhaseResult
 from tests.scenarios.outcomes import VariantRun, check, fault_window, series
@@ -29,8 +27,9 @@ def value(result: PhaseResult, label: str) -> float:
     return float(found)
 
 
-# Its variants' runs (tests/scenarios/test_variants.py) measure latency against a 2-core baseline.
-VARIANT_MARKS = (pytest.mark.alone,)
+# Its variants' runs (tests/scenarios/test_variants.py) judge latency against the run's own baseline,
+# so they share the machine with another test's lab like every other scenario test.
+VARIANT_MARKS = ()
 
 
 def check_variant(run_of_variant: VariantRun) -> None:

@@ -3,7 +3,7 @@
 A new scenario or variant is run here with no new test code. What only one scenario can say
 (its own signals, its timeline, the chapter's figures) stays in that scenario's module,
 ``tests/scenarios/test_<id>.py``, as ``check_variant(run)``, called after the run; its
-``VARIANT_MARKS`` (e.g. ``alone``) mark its variants here.
+``VARIANT_MARKS`` (e.g. ``browser``) mark its variants here.
 """
 
 from __future__ import annotations
