@@ -60,7 +60,7 @@ case "$command" in
     "$venv/bin/ruff" check .
     "$venv/bin/ruff" format --check .
     "$venv/bin/mypy"
-    # Labs on disjoint port blocks run side by side; tests marked `alone` get the machine to themselves.
+    # Labs on disjoint port blocks run side by side: every check follows its own run's baseline.
     # One test at a time per worker: the slow ones are spread as workers free up, not pre-dealt.
     exec "$venv/bin/python" -m pytest -n "${CHAOSLAB_TEST_WORKERS:-2}" --maxschedchunk 1 "$@"
     ;;

@@ -26,7 +26,7 @@ def footprint(run_id: str) -> tuple[float, float, dict[str, float]]:
             # Redis and PostgreSQL overwrite their environment with their titles; their cwd tells.
             env = proc.environ()
             service = env.get("CHAOSLAB_SERVICE") or (
-                "supervisor" if RUN_ID_ENV in env else Path(proc.cwd()).name
+                _companion(proc.cmdline()) if RUN_ID_ENV in env else Path(proc.cwd()).name
             )
         except psutil.Error:
             continue
@@ -34,6 +34,16 @@ def footprint(run_id: str) -> tuple[float, float, dict[str, float]]:
         pss += info.pss / 2**20
         per_service[service] += info.pss / 2**20
     return rss, pss, dict(per_service)
+
+
+# The run's own processes, started as `python -m MODULE RUN_DIR` (runtimes/core/detached.py).
+COMPANIONS = {"chaoslab.runtimes.local.supervisor": "supervisor", "chaoslab.lab_api": "lab-api"}
+
+
+def _companion(argv: list[str]) -> str:
+    """Which of the run's own processes this is: its module's name, else its program's."""
+    module = argv[argv.index("-m") + 1] if "-m" in argv[:-1] else ""
+    return COMPANIONS.get(module) or (Path(argv[0]).name if argv else "?")
 
 
 def report(label: str, run_id: str) -> None:

@@ -14,7 +14,6 @@ from chaoslab.lifecycle import (
     Echo,
     apply_fix,
     apply_mitigation,
-    baseline_of,
     find_mitigation,
     start_incident,
     start_lab,
@@ -67,7 +66,13 @@ def run_scenario(
     def phase(name: str, expectation: Expectation, *, latch: bool, since: float) -> bool:
         echo(f"measuring {name} (up to {expectation.within_s}s)")
         result = observe(
-            scenario, live, expectation, name=name, latch=latch, since=since, baseline=baseline_of(live)
+            scenario,
+            live,
+            expectation,
+            name=name,
+            latch=latch,
+            since=since,
+            baseline=live.baseline_readings(),
         )
         timeline.record("phase_measured", phase=name, ok=result.ok, elapsed_s=round(result.elapsed_s, 1))
         outcome.phases.append(result)

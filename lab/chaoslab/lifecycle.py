@@ -17,7 +17,6 @@ from chaoslab.faults import FaultStep
 from chaoslab.homes import state_home
 from chaoslab.lab_api.process import lab_api_process
 from chaoslab.output import format_length
-from chaoslab.probes import Value
 from chaoslab.releases import create_working_copy
 from chaoslab.reports.metrics import try_export
 from chaoslab.running_lab import LiveLab
@@ -204,11 +203,6 @@ def measure_baseline(live: LiveLab, echo: Echo = print, *, warm_up: bool = True)
         "baseline_measured", ok=result.ok, elapsed_s=round(result.elapsed_s, 1), values=baseline
     )
     return result
-
-
-def baseline_of(live: LiveLab) -> dict[str, Value]:
-    """This run's measured baseline, probe by probe (empty before it is measured)."""
-    return dict(live.run.read_state().baseline)
 
 
 def start_incident(

@@ -10,6 +10,7 @@ from chaoslab.flags import FlagStore
 from chaoslab.observability.prometheus import PrometheusClient
 from chaoslab.runs import Run
 from chaoslab.runs.secrets import PROMETHEUS_USER, RunSecrets
+from chaoslab.runs.state import Reading
 from chaoslab.runtimes import Runtime, ServiceStatus, runtime_for
 from chaoslab.runtimes.core.desired import start_order
 from chaoslab.scenarios.catalog import SCENARIOS_DIR
@@ -31,6 +32,10 @@ class LiveLab:
         self.scenario = scenario
         self.ports = PortPlan(run.info.port_base)
         self.runtime = runtime or runtime_for(run)
+
+    def baseline_readings(self) -> dict[str, Reading]:
+        """This run's measured baseline, probe by probe (empty before it is measured)."""
+        return dict(self.run.read_state().baseline)
 
     # -- endpoints (LabAccess) ----------------------------------------------
     @cached_property

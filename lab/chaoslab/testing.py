@@ -75,7 +75,7 @@ class LabUnderTest(LiveLab):
         if within_s is not None:
             expectation = expectation.model_copy(update={"within_s": max(within_s, 1)})
         result = observe(
-            self.scenario, self, expectation, name=name, latch=latch, baseline=lifecycle.baseline_of(self)
+            self.scenario, self, expectation, name=name, latch=latch, baseline=self.baseline_readings()
         )
         units = {probe: spec.unit for probe, spec in self.scenario.probes.items()}
         text = io.StringIO()

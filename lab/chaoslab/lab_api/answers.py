@@ -94,7 +94,7 @@ def verify_answer(live: LiveLab, wait_s: int) -> dict[str, Any]:
         name="verify",
         latch=False,
         wait=wait_s > 0,
-        baseline=dict(live.run.read_state().baseline),
+        baseline=live.baseline_readings(),
     )
     Timeline(live.run.timeline_path).record("verified", ok=phase.ok, by="learner")
     if phase.ok:
