@@ -71,6 +71,20 @@ def test_unknown_fault_kind_is_named(tmp_path: Path) -> None:
     assert "meteor" in info.value.message
 
 
+def test_a_probe_says_which_way_a_fault_moves_it() -> None:
+    """Higher is worse unless the file says lower, as the recommender's click-through does."""
+    scenario = load_scenario("recommender-degradation")
+    assert scenario.probes["click_through_rate"].worse == "lower"
+    assert scenario.probes["p99_latency"].worse == "higher"
+
+
+def test_a_direction_other_than_higher_or_lower_is_refused(tmp_path: Path) -> None:
+    path = _broken_copy(tmp_path, lambda d: d["probes"]["p99_latency"].update(worse="down"))
+    with pytest.raises(UsageError) as info:
+        parse_scenario(path)
+    assert "probes.p99_latency" in info.value.message and "'higher' or 'lower'" in info.value.message
+
+
 def test_check_on_unknown_probe_is_refused(tmp_path: Path) -> None:
     path = _broken_copy(tmp_path, lambda d: d["recovery"]["checks"].append({"probe": "nope", "below": 1}))
     with pytest.raises(UsageError, match="probe 'nope'"):

@@ -46,7 +46,7 @@ def app_for(argv: list[str]) -> typer.Typer:
     """The app with only the command that `argv` names, when its first word names one.
 
     typer turns every registered command into a click command before it parses anything: ~70 ms
-    of signature inspection for the 40 commands, on every call. The one command asked for parses
+    of signature inspection for all ~40 commands, on every call. The one command asked for parses
     the same way alone (as click's lazily loaded subcommands do); anything else (no command,
     `--help`, `--version`, an unknown word, shell completion) gets the whole app.
     """

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from chaoslab.probes.acknowledged_orders import AcknowledgedOrdersProbe
 from chaoslab.probes.alert import AlertProbe
-from chaoslab.probes.base import Probe, Value, is_number
+from chaoslab.probes.base import Probe, Value, Worse, is_number
 from chaoslab.probes.browser import BrowserProbe
 from chaoslab.probes.cache_consistency import CacheConsistencyProbe
 from chaoslab.probes.flag import FlagProbe
@@ -34,4 +34,4 @@ ProbeDef = Annotated[
     Field(discriminator="kind"),
 ]
 
-__all__ = ["Probe", "ProbeDef", "Value", "is_number"]
+__all__ = ["Probe", "ProbeDef", "Value", "Worse", "is_number"]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TypeGuard
+from typing import Literal, TypeGuard
 
 from pydantic import BaseModel, ConfigDict
 
 from chaoslab.lab_access import LabAccess
 
 Value = float | bool | str | None
+# Which way a fault moves a probe.
+Worse = Literal["higher", "lower"]
 
 
 def is_number(value: object) -> TypeGuard[int | float]:
@@ -25,6 +27,9 @@ class Probe(BaseModel, ABC):
     kind: str
     description: str = ""
     unit: str = ""
+    # Which way a fault moves it: a fault phase's summary and the post-mortem's peak keep the
+    # worst value, the highest latency but the lowest click-through rate.
+    worse: Worse = "higher"
 
     @abstractmethod
     def measure(self, lab: LabAccess) -> Value:

@@ -123,7 +123,8 @@ def _values(series: Series, start: float, end: float) -> list[float]:
 
 
 def _worst_is_low(scenario: Scenario, probe: str) -> bool:
-    return any(c.probe == probe and c.above is not None for c in scenario.recovery.checks)
+    definition = scenario.probes.get(probe)
+    return definition is not None and definition.worse == "lower"
 
 
 def _impact(scenario: Scenario, metrics: RunMetrics | None, timings: Timings) -> list[Block]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from chaoslab.errors import LabError
 from chaoslab.lab_access import LabAccess
-from chaoslab.probes import Value, is_number
+from chaoslab.probes import Value, Worse, is_number
 from chaoslab.scenarios.model import Expectation, Scenario
 
 POLL_S = 2.0
@@ -39,7 +39,7 @@ class PhaseResult:
     ok: bool
     elapsed_s: float
     checks: list[CheckResult] = field(default_factory=list)
-    # Values of the summary probes: the extreme during a fault, the last value otherwise.
+    # Values of the summary probes: the worst during a fault (each probe's `worse`), the last value otherwise.
     summary: dict[str, Value] = field(default_factory=dict)
     firing: list[str] = field(default_factory=list)
     # A settled steady state: how many seconds its settled span covered.
@@ -56,12 +56,17 @@ def measure(scenario: Scenario, lab: LabAccess, probe: str) -> tuple[Value, str 
         return None, f"{exc.__class__.__name__}: {exc}"
 
 
-def _more_extreme(old: Value, new: Value, toward_high: bool) -> Value:
+def worse_of(old: Value, new: Value, worse: Worse) -> Value:
+    """The worse of two readings of a probe, by its direction; a number beats no number.
+
+    >>> worse_of(0.61, 0.32, "lower")  # click-through: the fault shows as fewer clicks
+    0.32
+    """
     if not is_number(new):
         return new if old is None else old
     if not is_number(old):
         return new
-    return max(old, new) if toward_high else min(old, new)
+    return max(old, new) if worse == "higher" else min(old, new)
 
 
 def _median(values: list[Value]) -> Value:
@@ -173,7 +178,8 @@ def observe(
         for probe in tracked:
             value = values[probe] if probe in values else measure(scenario, lab, probe)[0]
             values[probe] = value
-            summary[probe] = _more_extreme(summary.get(probe), value, toward_high=True) if latch else value
+            latched = worse_of(summary.get(probe), value, scenario.probes[probe].worse)
+            summary[probe] = latched if latch else value
         ok = all(r.held for r in results)
         settled_s = None
         if expectation.settle is not None and not latch:

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from chaoslab.scenarios.model import Expectation
-from chaoslab.scenarios.observe import _alert_results, _Poll, _settled
+from chaoslab.scenarios.observe import _alert_results, _Poll, _settled, worse_of
 
 
 def silent(within: int | None = None) -> Expectation:
@@ -89,3 +89,12 @@ def test_polls_a_little_over_two_seconds_apart_still_settle() -> None:
     spaced = polls([14.7, 14.4, 14.2, 14.7, 14.7, 14.4], every_s=2.8)
     span = _settled(settling(), spaced)
     assert span is not None and span[-1].at - span[0].at >= 9
+
+
+def test_a_fault_phase_keeps_each_probes_worst_reading_by_its_direction() -> None:
+    """Latency is worst at its highest, click-through at its lowest; a number beats none."""
+    assert worse_of(0.05, 2.4, "higher") == 2.4
+    assert worse_of(0.61, 0.32, "lower") == 0.32
+    assert worse_of(0.32, 0.61, "lower") == 0.32
+    assert worse_of(None, 0.4, "lower") == 0.4
+    assert worse_of(0.4, None, "higher") == 0.4
