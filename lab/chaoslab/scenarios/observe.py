@@ -178,8 +178,9 @@ def observe(
         for probe in tracked:
             value = values[probe] if probe in values else measure(scenario, lab, probe)[0]
             values[probe] = value
-            latched = worse_of(summary.get(probe), value, scenario.probes[probe].worse)
-            summary[probe] = latched if latch else value
+            summary[probe] = (
+                worse_of(summary.get(probe), value, scenario.probes[probe].worse) if latch else value
+            )
         ok = all(r.held for r in results)
         settled_s = None
         if expectation.settle is not None and not latch:
